@@ -1,0 +1,216 @@
+"""The configuration of one run: dataclasses, validation, TOML load and save.
+
+Every value is checked here, with a message that names the field and the rule
+(``schedule.decay_steps must be a positive integer, got 0``), so the CLI, the
+window and the training run all see the same rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import schedule_math
+from .errors import ConfigError
+from .files import atomic_write_text
+
+MODELS = ("mlp", "cnn")
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+COLOR_MODES = ("grayscale", "rgb")
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "digits"  # digits | mnist | path to .npz, .csv or an image folder
+    validation_split: float = 0.1
+    batch_size: int = 64
+    image_size: list = field(default_factory=lambda: [28, 28])  # image folders only
+    color_mode: str = "grayscale"  # image folders only
+
+
+@dataclass
+class ModelConfig:
+    name: str = "mlp"
+    optimizer: str = "rmsprop"
+
+
+@dataclass
+class ScheduleConfig:
+    family: str = "staircase"
+    params: dict = field(default_factory=lambda: schedule_math.FAMILIES["staircase"].defaults())
+
+
+@dataclass
+class TrainingConfig:
+    epochs: int = 0  # 0: as many epochs as `steps` needs
+    steps: int = 3000  # 0: no limit, run `epochs` epochs
+    seed: int = 42
+    deterministic: bool = False
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def to_dict(self) -> dict:
+        """Plain nested dict in the TOML layout (schedule parameters inline)."""
+        return {
+            "data": dataclasses.asdict(self.data),
+            "model": dataclasses.asdict(self.model),
+            "schedule": {"family": self.schedule.family, **self.schedule.params},
+            "training": dataclasses.asdict(self.training),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunConfig":
+        """Build and validate a config; missing values take their defaults."""
+        if not isinstance(raw, dict):
+            raise ConfigError("config", "must be a table of sections", raw)
+        _reject_unknown(raw, ("data", "model", "schedule", "training"), "")
+        sections = {name: _section(raw, name) for name in ("data", "model", "schedule", "training")}
+        return cls(
+            data=_data(sections["data"]),
+            model=_model(sections["model"]),
+            schedule=_schedule(sections["schedule"]),
+            training=_training(sections["training"]),
+        )
+
+    def with_overrides(self, overrides: dict) -> "RunConfig":
+        """A new config with ``{"section.key": value}`` overrides applied and validated.
+
+        Changing ``schedule.family`` drops the old family's parameters.
+        """
+        raw = self.to_dict()
+        for dotted, value in overrides.items():
+            section, key = dotted.split(".", 1)
+            if dotted == "schedule.family" and value != raw["schedule"]["family"]:
+                raw["schedule"] = {"family": value}
+            raw.setdefault(section, {})[key] = value
+        return RunConfig.from_dict(raw)
+
+    def to_toml(self) -> str:
+        return dumps_toml(self.to_dict())
+
+    def save(self, path) -> None:
+        atomic_write_text(Path(path), self.to_toml())
+
+    @classmethod
+    def load(cls, path) -> "RunConfig":
+        return cls.from_dict(read_toml(path))
+
+
+def read_toml(path) -> dict:
+    """Parse a TOML file; problems become a ConfigError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "does not exist", show_got=False) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot be read ({exc})", show_got=False) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"is not valid TOML: {exc}", show_got=False) from None
+
+
+def _section(raw, name):
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(name, "must be a table ([" + name + "])", value)
+    return value
+
+
+def _reject_unknown(section: dict, known, prefix: str):
+    for key in section:
+        if key not in known:
+            where = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(where, f"is not a known setting (known: {', '.join(known)})", show_got=False)
+
+
+def _int(value, where, low, rule):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(where, rule, value)
+    return value
+
+
+def _choice(value, where, choices):
+    if value not in choices:
+        raise ConfigError(where, f"must be one of {', '.join(choices)}", value)
+    return value
+
+
+def _data(raw) -> DataConfig:
+    _reject_unknown(raw, [f.name for f in dataclasses.fields(DataConfig)], "data")
+    cfg = DataConfig(**raw)
+    if not isinstance(cfg.dataset, str) or not cfg.dataset.strip():
+        raise ConfigError("data.dataset", "must be digits, mnist or a path to a dataset", cfg.dataset)
+    split = cfg.validation_split
+    if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 0.9 or math.isnan(split):
+        raise ConfigError("data.validation_split", "must be a number in [0, 0.9)", split)
+    cfg.validation_split = float(split)
+    _int(cfg.batch_size, "data.batch_size", 1, "must be a positive integer")
+    if cfg.batch_size > 65536:
+        raise ConfigError("data.batch_size", "must be at most 65536", cfg.batch_size)
+    size = cfg.image_size
+    if not (isinstance(size, list) and len(size) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096 for v in size)):
+        raise ConfigError("data.image_size", "must be two integers [height, width] between 1 and 4096", size)
+    _choice(cfg.color_mode, "data.color_mode", COLOR_MODES)
+    return cfg
+
+
+def _model(raw) -> ModelConfig:
+    _reject_unknown(raw, [f.name for f in dataclasses.fields(ModelConfig)], "model")
+    cfg = ModelConfig(**raw)
+    _choice(cfg.name, "model.name", MODELS)
+    _choice(cfg.optimizer, "model.optimizer", OPTIMIZERS)
+    return cfg
+
+
+def _schedule(raw) -> ScheduleConfig:
+    raw = dict(raw)
+    family = raw.pop("family", "staircase")
+    return ScheduleConfig(family=family, params=schedule_math.validate(family, raw))
+
+
+def _training(raw) -> TrainingConfig:
+    _reject_unknown(raw, [f.name for f in dataclasses.fields(TrainingConfig)], "training")
+    cfg = TrainingConfig(**raw)
+    _int(cfg.epochs, "training.epochs", 0, "must be a non-negative integer (0: as many as steps needs)")
+    _int(cfg.steps, "training.steps", 0, "must be a non-negative integer (0: no limit)")
+    if cfg.epochs == 0 and cfg.steps == 0:
+        raise ConfigError("training.steps", "must be positive when training.epochs is 0", 0)
+    _int(cfg.seed, "training.seed", 0, "must be a non-negative integer")
+    if not isinstance(cfg.deterministic, bool):
+        raise ConfigError("training.deterministic", "must be true or false", cfg.deterministic)
+    return cfg
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dumps_toml(tables: dict) -> str:
+    """Write a dict of flat tables as TOML (the subset configs use)."""
+    lines = []
+    for name, table in tables.items():
+        lines.append(f"[{name}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+        lines.append("")
+    return "\n".join(lines)

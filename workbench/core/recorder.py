@@ -1,0 +1,159 @@
+"""Per-step history in growable numpy columns, and the reporter interface.
+
+The training thread appends one record per optimizer update; other threads
+(the window's repaint timer) read snapshots. Appends are amortised O(1): each
+column doubles its capacity when full.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .files import atomic_write_text
+
+FIRST_COLUMNS = ("step", "epoch", "lr", "loss")
+LAST_COLUMN = "wall_time"
+
+
+class History:
+    """One row per optimizer update; columns are added as new log keys appear."""
+
+    def __init__(self, capacity: int = 1024):
+        self._lock = threading.Lock()
+        self._capacity = capacity
+        self._size = 0
+        self._columns: dict[str, np.ndarray] = {}
+        self.epochs: list[dict] = []  # per-epoch summaries, validation metrics included
+        self.events: list[dict] = []  # {"step", "kind", "detail"}: pauses, schedule edits
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names in CSV order: step, epoch, lr, loss, metrics…, wall_time."""
+        names = list(self._columns)
+        first = [c for c in FIRST_COLUMNS if c in names]
+        last = [LAST_COLUMN] if LAST_COLUMN in names else []
+        return first + [c for c in names if c not in first and c not in last] + last
+
+    def append(self, record: dict) -> None:
+        with self._lock:
+            if self._size == self._capacity:
+                self._grow()
+            for name, value in record.items():
+                column = self._columns.get(name)
+                if column is None:
+                    column = self._columns[name] = np.full(self._capacity, np.nan)
+                column[self._size] = value
+            for name, column in self._columns.items():
+                if name not in record:
+                    column[self._size] = np.nan
+            self._size += 1
+
+    def _grow(self) -> None:
+        self._capacity *= 2
+        for name, column in self._columns.items():
+            grown = np.full(self._capacity, np.nan)
+            grown[: self._size] = column[: self._size]
+            self._columns[name] = grown
+
+    def column(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """A copy of rows ``start:stop`` of one column (NaN-filled if absent)."""
+        with self._lock:
+            stop = self._size if stop is None else min(stop, self._size)
+            column = self._columns.get(name)
+            if column is None:
+                return np.full(max(stop - start, 0), np.nan)
+            return column[start:stop].copy()
+
+    def snapshot(self, start: int = 0) -> dict[str, np.ndarray]:
+        """Copies of every column from row ``start`` to the end, taken consistently."""
+        with self._lock:
+            return {name: self._columns[name][start: self._size].copy() for name in self.columns}
+
+    def last(self) -> dict:
+        """The newest row as a dict of floats (empty if none)."""
+        with self._lock:
+            if not self._size:
+                return {}
+            return {name: float(col[self._size - 1]) for name, col in self._columns.items()}
+
+    def add_epoch(self, record: dict) -> None:
+        with self._lock:
+            self.epochs.append(dict(record))
+
+    def add_event(self, step: int, kind: str, detail: str = "") -> dict:
+        event = {"step": int(step), "kind": kind, "detail": detail}
+        with self._lock:
+            self.events.append(event)
+        return event
+
+    # --- files ---
+
+    def to_csv(self) -> str:
+        data = self.snapshot()
+        names = list(data)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(names)
+        integer = {"step", "epoch"}
+        for i in range(len(self)):
+            writer.writerow([_cell(data[n][i], n in integer) for n in names])
+        return out.getvalue()
+
+    def save_csv(self, path) -> None:
+        atomic_write_text(Path(path), self.to_csv())
+
+    def epochs_csv(self) -> str:
+        names: list[str] = []
+        for record in self.epochs:
+            names += [k for k in record if k not in names]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows(self.epochs)
+        return out.getvalue()
+
+    @classmethod
+    def from_csv(cls, path) -> "History":
+        history = cls()
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                history.append({k: float(v) if v != "" else np.nan for k, v in row.items()})
+        return history
+
+
+def _cell(value: float, integer: bool) -> str:
+    if np.isnan(value):
+        return ""
+    if integer:
+        return str(int(value))
+    return repr(float(value))
+
+
+class Reporter:
+    """Receives a run's progress. Called on the training thread: keep methods cheap.
+
+    Subclass and override what you need; every method defaults to doing nothing.
+    """
+
+    def on_start(self, history: History, total_steps: int, steps_per_epoch: int) -> None:
+        """Training is about to begin; ``history`` is the object rows are appended to."""
+
+    def on_step(self, record: dict) -> None:
+        """A batch finished; ``record`` is the row just appended."""
+
+    def on_epoch(self, record: dict) -> None:
+        """An epoch finished, validation included."""
+
+    def on_event(self, event: dict) -> None:
+        """Something happened: a pause, a resume, a schedule edit."""
+
+    def on_message(self, text: str) -> None:
+        """A line for the person running it (loading data, evaluating…)."""
