@@ -29,7 +29,8 @@ class CustomStepModel(keras.Model):
 
     def train_step(self, data):
         x, y = data
-        step = ops.convert_to_tensor(self.optimizer.iterations)
+        # Read the count now: a plain conversion may read it after the update.
+        step = tf.identity(self.optimizer.iterations.value)
         lr = self.optimizer.learning_rate  # the schedule evaluated at `step`
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)

@@ -1,0 +1,145 @@
+"""Whole training runs through ``run(config, control, reporter)``: real Keras, tiny data."""
+
+import csv
+import json
+import threading
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from workbench.core.control import RunControl
+from workbench.core.errors import RunFailed
+from workbench.core.recorder import Reporter
+from workbench.core.session import run
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def test_history_lr_equals_keras_staircase_at_every_step(tiny_config, tmp_path):
+    result = run(tiny_config, out_dir=tmp_path)
+    history = read_csv(tmp_path / "history.csv")
+    assert list(history) == ["step", "epoch", "lr", "loss", "accuracy", "wall_time"]
+    np.testing.assert_array_equal(history["step"], np.arange(60))
+    reference = keras.optimizers.schedules.ExponentialDecay(0.001, 20, 0.5, staircase=True)
+    expected = np.array([float(reference(int(s))) for s in history["step"]])
+    np.testing.assert_array_equal(history["lr"], expected)
+    assert len(np.unique(history["lr"])) == 3  # two drops
+    assert result.summary["steps"] == 60
+
+
+def test_run_folder_holds_config_history_model_summary(tiny_config, tmp_path):
+    run(tiny_config, out_dir=tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "config.toml", "history.csv", "epochs.csv", "model.keras", "summary.json"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["steps"] == 60 and summary["steps_per_second"] > 0
+    assert 0 <= summary["test"]["accuracy"] <= 1
+    import workbench.core.model  # noqa: F401  (registers the custom classes)
+    model = keras.models.load_model(tmp_path / "model.keras")
+    assert model.optimizer.learning_rate is not None
+    assert model.optimizer._learning_rate.get_config()["decay_steps"] == 20
+
+
+def _start_in_thread(config, control, reporter=None):
+    box = {}
+
+    def target():
+        try:
+            box["result"] = run(config, control, reporter)
+        except BaseException as exc:  # surfaced by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, box
+
+
+def _wait(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+class Watch(Reporter):
+    def __init__(self):
+        self.history = None
+
+    def on_start(self, history, total_steps, steps_per_epoch):
+        self.history = history
+
+
+def test_pausing_holds_the_step_count_and_step_advances_by_one(tiny_config):
+    config = tiny_config.with_overrides({"training.steps": 200})
+    control, watch = RunControl(), Watch()
+    thread, box = _start_in_thread(config, control, watch)
+    _wait(lambda: watch.history is not None and len(watch.history) >= 10)
+    control.pause()
+    _wait(lambda: control.holding)
+    held = len(watch.history)
+    time.sleep(1.0)
+    assert len(watch.history) == held
+    control.step()
+    _wait(lambda: len(watch.history) == held + 1 and control.holding)
+    time.sleep(0.3)
+    assert len(watch.history) == held + 1
+    control.resume()
+    thread.join(60)
+    assert "error" not in box
+    steps = box["result"].history.column("step")
+    np.testing.assert_array_equal(steps, np.arange(200))  # none lost, none repeated
+    kinds = [e["kind"] for e in box["result"].history.events]
+    assert kinds == ["pause", "step", "pause", "resume"]
+
+
+def test_schedule_edit_while_paused_applies_at_the_next_batch(tiny_config):
+    config = tiny_config.with_overrides({"training.steps": 100})
+    control, watch = RunControl(), Watch()
+    thread, box = _start_in_thread(config, control, watch)
+    _wait(lambda: watch.history is not None and len(watch.history) >= 5)
+    control.pause()
+    _wait(lambda: control.holding)
+    edit_at = len(watch.history)
+    control.change_schedule(initial_lr=0.01, decay_steps=1000)
+    control.resume()
+    thread.join(60)
+    history = box["result"].history
+    lr = history.column("lr")
+    assert np.all(lr[edit_at:] == np.float32(0.01))
+    assert lr[edit_at - 1] < 0.01
+    schedule_events = [e for e in history.events if e["kind"] == "schedule"]
+    assert schedule_events[0]["step"] == edit_at
+    assert json.loads(schedule_events[0]["detail"])["decay_steps"] == 1000
+
+
+def test_stop_keeps_the_partial_model(tiny_config):
+    config = tiny_config.with_overrides({"training.steps": 5000})
+    control, watch = RunControl(), Watch()
+    thread, box = _start_in_thread(config, control, watch)
+    _wait(lambda: watch.history is not None and len(watch.history) >= 10)
+    control.stop()
+    thread.join(60)
+    result = box["result"]
+    assert 10 <= result.summary["steps"] < 5000 and result.summary["stopped_early"]
+    assert result.model.predict(np.zeros((1, 28, 28, 1)), verbose=0).shape == (1, 10)
+
+
+class FailsAtStep(Reporter):
+    def on_step(self, record):
+        if record["step"] == 7:
+            raise RuntimeError("boom in step 7")
+
+
+def test_failure_during_the_run_saves_what_was_trained(tiny_config, tmp_path):
+    with pytest.raises(RunFailed, match="boom in step 7") as info:
+        run(tiny_config, reporter=FailsAtStep(), out_dir=tmp_path)
+    assert len(info.value.result.history) == 8
+    assert len(read_csv(tmp_path / "history.csv")["step"]) == 8
+    assert (tmp_path / "model.keras").exists()
+    assert "boom" in json.loads((tmp_path / "summary.json").read_text())["error"]

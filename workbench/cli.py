@@ -1,0 +1,130 @@
+"""Command line: ``workbench`` opens the window; ``workbench train`` runs headless.
+
+Exit codes: 0 done; 2 bad input (one line on stderr naming the field and the
+rule); 1 a failure during the run (whatever was trained so far is saved);
+130 interrupted with Ctrl+C (also saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+# Before TensorFlow loads: keep its C++ start-up chatter off the terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .core import schedule_math
+from .core.config import RunConfig
+from .core.errors import ConfigError, RunFailed, WorkbenchError
+from .core.progress import TerminalProgress
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags as one line and exit code 2."""
+
+    def error(self, message):
+        raise ConfigError("command line", message, show_got=False)
+
+
+def _schedule_flags() -> dict[str, str]:
+    """``--initial-lr`` → ``initial_lr`` for every parameter of every family."""
+    names = {p.name for fam in schedule_math.FAMILIES.values() for p in fam.params}
+    return {"--" + name.replace("_", "-"): name for name in sorted(names)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="workbench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    gui = sub.add_parser("gui", help="open the desktop window (the default)")
+    gui.add_argument("--config", help="a run config (TOML) to open")
+
+    train = sub.add_parser("train", help="train headless and write a run folder")
+    train.add_argument("--config", help="a run config (TOML); flags override it")
+    train.add_argument("--out", help="run folder to write (default: runs/<date-time>)")
+    # Values are read as text and checked by the config, so messages name the field.
+    settings = {
+        "--dataset": "data.dataset", "--validation-split": "data.validation_split",
+        "--batch-size": "data.batch_size", "--model": "model.name", "--optimizer": "model.optimizer",
+        "--schedule": "schedule.family", "--epochs": "training.epochs", "--steps": "training.steps",
+        "--seed": "training.seed",
+    }
+    for flag, field in settings.items():
+        train.add_argument(flag, dest=field, metavar=field.split(".")[1].upper(), help=f"sets {field}")
+    for flag, name in _schedule_flags().items():
+        train.add_argument(flag, dest=f"schedule.{name}", metavar="VALUE",
+                           help=f"schedule parameter {name} (lists: comma-separated)")
+    train.add_argument("--deterministic", dest="training.deterministic", action=argparse.BooleanOptionalAction,
+                       default=None, help="deterministic ops (same seed → same history)")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def _parse_value(text):
+    """Command-line text as int, float, comma list or string; the config checks the rest."""
+    if not isinstance(text, str):
+        return text
+    if "," in text:
+        return [_parse_value(part.strip()) for part in text.split(",") if part.strip()]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def resolve_config(args) -> RunConfig:
+    """The config file (or defaults) with the command line's overrides applied."""
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    overrides = {k: _parse_value(v) for k, v in vars(args).items() if "." in k and v is not None}
+    return config.with_overrides(overrides) if overrides else config
+
+
+def _train(args) -> int:
+    from .core.session import run
+
+    config = resolve_config(args)
+    out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    progress = TerminalProgress(sys.stderr, quiet=args.quiet)
+    try:
+        result = run(config, reporter=progress, out_dir=out)
+    except RunFailed as exc:
+        progress.finish()
+        print(f"workbench: run failed: {exc}\nworkbench: partial results saved in {out}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        progress.finish()
+        print(f"\nworkbench: interrupted; partial results saved in {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    progress.finish()
+    print(progress.summary_line(result.summary, out))
+    return EXIT_OK
+
+
+def _gui(args) -> int:
+    if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        print("workbench: no display found; running the default configuration headless "
+              "(`workbench train`) instead", file=sys.stderr)
+        return _train(build_parser().parse_args(["train"] + (["--config", args.config] if args.config else [])))
+    from .gui.app import main as gui_main
+
+    return gui_main(["--config", args.config] if args.config else [])
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "train":
+            return _train(args)
+        if args.command is None:
+            args.config = None
+        return _gui(args)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
