@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import importlib.resources
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,9 @@ def load_csv(path: Path) -> Dataset:
         with open(path, encoding="utf-8") as f:
             first = f.readline()
         header = any(c.isalpha() for c in first)
-        table = np.loadtxt(path, delimiter=",", dtype=np.float32, skiprows=int(header), ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an empty file is reported below
+            table = np.loadtxt(path, delimiter=",", dtype=np.float32, skiprows=int(header), ndmin=2)
     except Exception as exc:
         raise DataError(f"data.dataset: {path} is not a numeric CSV of label, pixels… rows ({exc})") from None
     if table.shape[0] == 0 or table.shape[1] < 2:
@@ -143,7 +146,8 @@ def _images(x) -> np.ndarray:
     if x.dtype.kind not in "uif":
         raise DataError(f"data.dataset: images must be numeric arrays, got dtype {x.dtype}")
     x = x.astype(np.float32)
-    if x.size and float(np.nanmax(x)) > 1.0:
+    finite = x[np.isfinite(x)]
+    if finite.size and float(finite.max()) > 1.0:
         x = x / 255.0
     if x.ndim == 3:  # (N, H, W) greyscale
         x = x[..., None]
