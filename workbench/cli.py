@@ -61,6 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--deterministic", dest="training.deterministic", action=argparse.BooleanOptionalAction,
                        default=None, help="deterministic ops (same seed → same history)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    export = sub.add_parser("export", help="export a run's trained model")
+    export.add_argument("run_dir", metavar="RUN_DIR")
+    export.add_argument("--format", default="keras", help="keras | savedmodel | tflite | weights")
+    export.add_argument("--to", help="where to write (default: RUN_DIR/export/…)")
+
+    plot = sub.add_parser("plot", help="render a run's plots to PNG or SVG (headless)")
+    plot.add_argument("run_dir", metavar="RUN_DIR")
+    plot.add_argument("--to", required=True, help="FILE.png or FILE.svg")
+    plot.add_argument("--plot", default="training", help="training (LR and loss) | metrics")
+    plot.add_argument("--width", default="1200")
+    plot.add_argument("--height", default="700")
+    plot.add_argument("--dpi", default="96")
+    plot.add_argument("--csv", help="also write the plotted data to this CSV file")
     return parser
 
 
@@ -106,6 +120,38 @@ def _train(args) -> int:
     return EXIT_OK
 
 
+def _export(args) -> int:
+    from .core.export import FORMATS, default_path, export_model
+    from .core.runs import open_run
+
+    if args.format not in FORMATS:
+        raise ConfigError("--format", f"must be one of {', '.join(FORMATS)}", args.format)
+    folder = open_run(args.run_dir)
+    path = Path(args.to) if args.to else default_path(folder.path, args.format)
+    written = export_model(folder.load_model(), args.format, path, metadata=folder.metadata())
+    print(f"exported {args.format} → {written}")
+    return EXIT_OK
+
+
+def _plot(args) -> int:
+    from . import figures
+    from .core.runs import open_run
+
+    folder = open_run(args.run_dir)
+    sizes = {}
+    for name in ("width", "height", "dpi"):
+        value = _parse_value(getattr(args, name))
+        sizes[name] = value
+    title = f"{folder.path.name}: {folder.config.schedule.family} " + ", ".join(
+        f"{k}={v}" for k, v in folder.config.schedule.params.items())
+    written = figures.render(folder.history, args.plot, args.to, events=folder.events, epochs=folder.epochs,
+                             title=title, **sizes)
+    print(f"plot → {written}")
+    if args.csv:
+        print(f"data → {figures.save_plot_data_csv(folder.history, args.csv, folder.epochs)}")
+    return EXIT_OK
+
+
 def _gui(args) -> int:
     if sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
@@ -122,9 +168,19 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "train":
             return _train(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "plot":
+            return _plot(args)
         if args.command is None:
             args.config = None
         return _gui(args)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug or an unexpected failure: a message, not a traceback
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench: failed: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return EXIT_FAILED

@@ -12,13 +12,14 @@ from pathlib import Path
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success rename it into place.
 
-    The temporary name keeps the final suffix, so writers that look at the
-    extension (``model.save("x.keras")``) behave the same. On error the
+    The temporary name ends like ``path`` (``.keras``, ``.weights.h5``), so
+    writers that look at the extension behave the same. On error the
     temporary file is removed and any earlier file at ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes[-2:]),
+                               dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:

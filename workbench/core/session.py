@@ -27,6 +27,7 @@ class RunResult:
     model: object = None
     schedule: object = None
     summary: dict = field(default_factory=dict)
+    tensorboard: object = None
 
 
 class _StepRecorder:
@@ -36,9 +37,10 @@ class _StepRecorder:
     does not import Keras at import time.
     """
 
-    def __init__(self, history, control, reporter, schedule, max_steps):
+    def __init__(self, history, control, reporter, schedule, max_steps, tensorboard=None):
         self.history, self.control, self.reporter = history, control, reporter
         self.schedule, self.max_steps = schedule, max_steps
+        self.tensorboard = tensorboard
         self.epoch = 0
         self.steps_done = 0
         self.started = time.perf_counter()
@@ -71,6 +73,8 @@ class _StepRecorder:
                 record[name] = float(np.nanmean(rows[name][mine]))
         record.update((k, float(v)) for k, v in (logs or {}).items() if k.startswith("val_"))
         self.history.add_epoch(record)
+        if self.tensorboard is not None:
+            self.tensorboard.write_new(self.history)
         self.reporter.on_epoch(record)
 
     def _between_batches(self, model):
@@ -169,7 +173,12 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
     result.model, result.schedule = model, schedule
     train_ds = data_module.to_tf_dataset(x_train, y_train, batch_size, shuffle_seed=config.training.seed)
     val_ds = data_module.to_tf_dataset(*validation, batch_size, shuffle_seed=None) if validation else None
-    recorder = _StepRecorder(history, control, reporter, schedule, max_steps)
+    tensorboard = None
+    if out is not None:
+        from .tensorboard import TensorBoardWriter
+
+        tensorboard = result.tensorboard = TensorBoardWriter(out / "tensorboard")
+    recorder = _StepRecorder(history, control, reporter, schedule, max_steps, tensorboard)
     reporter.on_start(history, max_steps or epochs * steps_per_epoch, steps_per_epoch)
 
     started = time.perf_counter()
@@ -240,13 +249,40 @@ def _prepare_run_folder(out: Path, config: RunConfig) -> None:
         raise ConfigError("out", f"must be a writable folder ({exc.strerror})", str(out)) from None
 
 
-def save_run_folder(out: Path, result: RunResult) -> None:
-    """Write history, epochs, model and summary atomically into ``out``."""
+def save_run_folder(out: Path, result: RunResult) -> list[str]:
+    """Write history, epochs, events, model, summary (and TensorBoard's rest) into ``out``.
+
+    Each file is written atomically and on its own: one that fails (a model
+    that cannot be saved, say) does not stop the others. Returns the problems.
+    """
     out = Path(out)
-    result.history.save_csv(out / "history.csv")
-    atomic_write_text(out / "epochs.csv", result.history.epochs_csv())
-    atomic_write_text(out / "events.json", json.dumps(result.history.events, indent=2))
-    if result.model is not None:
-        with atomic_path(out / "model.keras") as tmp:
-            result.model.save(tmp)
+    history = result.history
+    writers = [
+        ("history.csv", lambda: history.save_csv(out / "history.csv")),
+        ("epochs.csv", lambda: atomic_write_text(out / "epochs.csv", history.epochs_csv())),
+        ("events.json", lambda: atomic_write_text(out / "events.json", json.dumps(history.events, indent=2))),
+        ("model.keras", lambda: _save_model(result.model, out / "model.keras")),
+        ("tensorboard", lambda: _finish_tensorboard(result.tensorboard, history)),
+    ]
+    problems = []
+    for name, write in writers:
+        try:
+            write()
+        except Exception as exc:  # keep saving the rest
+            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+    if problems:
+        result.summary["save_problems"] = problems
     atomic_write_text(out / "summary.json", json.dumps(result.summary, indent=2))
+    return problems
+
+
+def _save_model(model, path: Path) -> None:
+    if model is not None:
+        with atomic_path(path) as tmp:
+            model.save(tmp)
+
+
+def _finish_tensorboard(writer, history: History) -> None:
+    if writer is not None:
+        writer.write_new(history)
+        writer.close()

@@ -1,0 +1,238 @@
+"""Publication figures of a run, rendered with pyqtgraph — headless or from the window.
+
+``render(history, kind, path, width, height, dpi)`` draws the LR-vs-loss plot
+(``training``) or the metrics plot (``metrics``) into a widget of its own and
+writes it through pyqtgraph's exporters: PNG at the chosen pixel size and DPI
+(rendered, not a screen grab) or SVG. ``plot_data_csv`` gives the plotted data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .core.errors import ConfigError
+from .core.files import atomic_path, atomic_write_text
+from .core.recorder import History
+
+KINDS = ("training", "metrics")
+LR_COLOR, LOSS_COLOR, ACC_COLOR, VAL_COLOR = "#d95f02", "#1b6ac9", "#1b9e77", "#7570b3"
+EVENT_COLORS = {"pause": "#888888", "schedule": "#e7298a"}
+
+
+def ensure_app():
+    """A QApplication, offscreen when there is no display."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtWidgets
+
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+
+def epoch_end_steps(history: History) -> dict[int, float]:
+    """The step at which each epoch ended (where its validation point is drawn)."""
+    steps, epochs = history.column("step"), history.column("epoch")
+    return {int(e): float(steps[epochs == e].max()) for e in np.unique(epochs[np.isfinite(epochs)])}
+
+
+def _training_plot(layout, history: History, events, title: str):
+    import pyqtgraph as pg
+
+    plot = _styled_plot(layout, title)
+    plot.setLabel("left", "learning rate", color=LR_COLOR)
+    plot.setLogMode(y=True)
+    steps, lr, loss = history.column("step"), history.column("lr"), history.column("loss")
+    lr_curve = plot.plot(np.append(steps, steps[-1] + 1) if len(steps) else steps, lr,
+                         stepMode="center", pen=pg.mkPen(LR_COLOR, width=2), name="learning rate")
+    loss_box = pg.ViewBox()
+    plot.showAxis("right")
+    plot.scene().addItem(loss_box)
+    right = plot.getAxis("right")
+    right.linkToView(loss_box)
+    right.setLogMode(False, False)  # setLogMode(y=True) above set both y axes
+    right.setLabel("loss", color=LOSS_COLOR)
+    _style_axis(right)
+    loss_box.setXLink(plot)
+    loss_curve = pg.PlotDataItem(steps, loss, pen=pg.mkPen(LOSS_COLOR, width=1.5), name="loss")
+    loss_box.addItem(loss_curve)
+    finite = loss[np.isfinite(loss)]
+    if finite.size:
+        loss_box.setYRange(0, float(finite.max()) * 1.05, padding=0)
+
+    def sync():
+        loss_box.setGeometry(plot.vb.sceneBoundingRect())
+
+    plot.vb.sigResized.connect(sync)
+    sync()
+    legend = plot.addLegend(offset=(-10, 10), labelTextColor="#333333")
+    legend.addItem(lr_curve, "learning rate")
+    legend.addItem(loss_curve, "loss")
+    _event_lines(plot, events)
+    return plot
+
+
+def _style_axis(axis):
+    axis.setPen("#333333")
+    axis.setTextPen("#333333")
+    axis.enableAutoSIPrefix(False)
+
+
+def _styled_plot(layout, title: str):
+    """A plot with dark text on white, for print."""
+    plot = layout.addPlot()
+    plot.setTitle(title, color="#222222", size="12pt")
+    plot.setLabel("bottom", "step")
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    for name in ("left", "bottom"):
+        _style_axis(plot.getAxis(name))
+    return plot
+
+
+def _event_lines(plot, events):
+    import pyqtgraph as pg
+
+    for event in events or ():
+        kind = "schedule" if event["kind"].startswith("schedule") else "pause"
+        if event["kind"] in ("pause", "schedule"):
+            plot.addItem(pg.InfiniteLine(event["step"], angle=90,
+                                         pen=pg.mkPen(EVENT_COLORS[kind], style=pg.QtCore.Qt.PenStyle.DashLine)))
+
+
+def _metrics_plot(layout, history: History, epochs, title: str):
+    import pyqtgraph as pg
+
+    plot = _styled_plot(layout, title)
+    plot.setLabel("left", "accuracy")
+    plot.addLegend(offset=(-10, -10), labelTextColor="#333333")
+    if "accuracy" in history.columns:
+        plot.plot(history.column("step"), history.column("accuracy"),
+                  pen=pg.mkPen(ACC_COLOR, width=1), name="accuracy (batch)")
+    ends = epoch_end_steps(history)
+    points = [(ends[int(r["epoch"])], r["val_accuracy"]) for r in epochs or ()
+              if "val_accuracy" in r and int(r["epoch"]) in ends]
+    if points:
+        x, y = np.array(points).T
+        plot.plot(x, y, pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=6,
+                  symbolBrush=VAL_COLOR, name="validation accuracy")
+    plot.setYRange(0, 1.02, padding=0)
+    return plot
+
+
+def build_figure(history: History, kind: str, *, events=(), epochs=(), title: str = ""):
+    """A ``GraphicsLayoutWidget`` holding one figure; keep a reference while exporting."""
+    import pyqtgraph as pg
+
+    ensure_app()
+    if kind not in KINDS:
+        raise ConfigError("plot", f"must be one of {', '.join(KINDS)}", kind)
+    if not len(history):
+        raise ConfigError("history", "has no steps to plot", show_got=False)
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    # Laid out like a shown window, never drawn on screen.
+    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+    pg.setConfigOptions(antialias=True)
+    if kind == "training":
+        _training_plot(widget, history, events, title)
+    else:
+        _metrics_plot(widget, history, epochs, title)
+    return widget
+
+
+def render(history: History, kind: str, path, *, width: int = 1200, height: int = 700, dpi: int = 96,
+           events=(), epochs=(), title: str = "") -> Path:
+    """Write figure ``kind`` to ``path`` (.png or .svg) atomically."""
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ConfigError("to", "must end in .png or .svg", str(path))
+    for name, value, low, high in (("width", width, 100, 10000), ("height", height, 100, 10000),
+                                   ("dpi", dpi, 36, 1200)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(name, f"must be an integer from {low} to {high}", value)
+    widget = build_figure(history, kind, events=events, epochs=epochs, title=title)
+    # Lay out at the logical size, then render scaled: text and lines keep their
+    # proportions. The logical size never drops below what the layout needs.
+    scale = min(dpi / 96.0, width / 480, height / 300)
+    widget.resize(round(width / scale), round(height / scale))
+    widget.show()
+    from PySide6 import QtWidgets
+
+    QtWidgets.QApplication.processEvents()
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".png":
+            _write_png(widget, tmp, width, height, dpi)
+        else:
+            _write_svg(widget, tmp)
+    widget.close()
+    return path
+
+
+def _write_png(widget, tmp: Path, width: int, height: int, dpi: int):
+    from PySide6 import QtCore, QtGui
+
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtGui.QColor("white"))
+    # Qt's high-DPI path: the painter works in the widget's logical pixels.
+    image.setDevicePixelRatio(width / widget.width())
+    painter = QtGui.QPainter(image)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+    logical = QtCore.QRectF(0, 0, widget.width(), widget.height())
+    widget.scene().render(painter, logical, logical)
+    painter.end()
+    # Only now: point-sized fonts and QPictures would grow with a higher DPI.
+    dots_per_metre = round(dpi / 0.0254)
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
+    if not image.save(str(tmp), "PNG"):
+        raise OSError(f"could not encode PNG to {tmp}")
+
+
+def _write_svg(widget, tmp: Path):
+    import importlib
+
+    from pyqtgraph.exporters import SVGExporter
+
+    # pyqtgraph 0.14's SVG exporter chokes on the closing "Z" that Qt 6 writes
+    # at the end of closed paths (pyqtgraph#3485). Drop that token while it
+    # rewrites coordinates: a filled or already-closed outline looks the same.
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    original = module.correctCoordinates
+
+    def tolerant(node, defs, item, options):
+        for path in node.getElementsByTagName("path"):
+            tokens = [t for t in path.getAttribute("d").split() if t not in ("Z", "z")]
+            path.setAttribute("d", " ".join(tokens))
+        return original(node, defs, item, options)
+
+    module.correctCoordinates = tolerant
+    try:
+        SVGExporter(widget.scene()).export(str(tmp))
+    finally:
+        module.correctCoordinates = original
+
+
+def plot_data_csv(history: History, epochs=()) -> str:
+    """The plotted series: per step lr, loss, accuracy; validation at each epoch's last step."""
+    ends = epoch_end_steps(history)
+    val = {ends[int(r["epoch"])]: r for r in epochs or () if int(r["epoch"]) in ends}
+    val_names = sorted({k for r in val.values() for k in r if k.startswith("val_")})
+    names = ["step", "lr", "loss"] + [c for c in ("accuracy",) if c in history.columns]
+    data = {n: history.column(n) for n in names}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names + val_names)
+    for i in range(len(history)):
+        step = float(data["step"][i])
+        extra = [repr(val[step][n]) if step in val and n in val[step] else "" for n in val_names]
+        writer.writerow([int(step)] + [repr(float(data[n][i])) for n in names[1:]] + extra)
+    return out.getvalue()
+
+
+def save_plot_data_csv(history: History, path, epochs=()) -> Path:
+    atomic_write_text(Path(path), plot_data_csv(history, epochs))
+    return Path(path)
