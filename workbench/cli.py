@@ -46,12 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train headless and write a run folder")
     train.add_argument("--config", help="a run config (TOML); flags override it")
     train.add_argument("--out", help="run folder to write (default: runs/<date-time>)")
+    train.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue RUN_DIR from its last checkpoint (--steps/--epochs may extend it)")
     # Values are read as text and checked by the config, so messages name the field.
     settings = {
         "--dataset": "data.dataset", "--validation-split": "data.validation_split",
         "--batch-size": "data.batch_size", "--model": "model.name", "--optimizer": "model.optimizer",
         "--schedule": "schedule.family", "--epochs": "training.epochs", "--steps": "training.steps",
-        "--seed": "training.seed",
+        "--seed": "training.seed", "--checkpoint-steps": "training.checkpoint_steps",
+        "--checkpoint-seconds": "training.checkpoint_seconds", "--on-nan": "training.on_nan",
+        "--nan-retries": "training.nan_retries",
     }
     for flag, field in settings.items():
         train.add_argument(flag, dest=field, metavar=field.split(".")[1].upper(), help=f"sets {field}")
@@ -92,30 +96,77 @@ def _parse_value(text):
     return text
 
 
+RESUMABLE_OVERRIDES = {"training.steps", "training.epochs", "training.on_nan", "training.nan_retries",
+                       "training.checkpoint_steps", "training.checkpoint_seconds"}
+
+
 def resolve_config(args) -> RunConfig:
-    """The config file (or defaults) with the command line's overrides applied."""
-    config = RunConfig.load(args.config) if args.config else RunConfig()
+    """The config file (or defaults, or the resumed run's) with the command line's overrides applied."""
     overrides = {k: _parse_value(v) for k, v in vars(args).items() if "." in k and v is not None}
+    if getattr(args, "resume", None):
+        if args.config or args.out:
+            raise ConfigError("--resume", "continues a run folder as it was; it cannot take --config or --out",
+                              show_got=False)
+        fixed = sorted(set(overrides) - RESUMABLE_OVERRIDES)
+        if fixed:
+            raise ConfigError("--resume", f"cannot change {fixed[0]} of a run (only steps, epochs, "
+                              "checkpoints and the NaN policy)", show_got=False)
+        from .core.runs import open_run
+
+        config = open_run(args.resume).config
+    else:
+        config = RunConfig.load(args.config) if args.config else RunConfig()
     return config.with_overrides(overrides) if overrides else config
 
 
+class _Interrupts:
+    """First Ctrl+C: stop at the next batch and save (exit 130). A second one: stop at once."""
+
+    def __init__(self, control):
+        import signal
+
+        self.control, self.signal, self.count = control, signal, 0
+        self.previous = signal.signal(signal.SIGINT, self._on_interrupt)
+
+    def _on_interrupt(self, signum, frame):
+        self.count += 1
+        if self.count > 1:
+            raise KeyboardInterrupt
+        print("\nworkbench: stopping after this batch and saving (Ctrl+C again to quit now)", file=sys.stderr)
+        self.control.stop()
+
+    def restore(self):
+        self.signal.signal(self.signal.SIGINT, self.previous)
+
+
 def _train(args) -> int:
+    from .core.control import RunControl
     from .core.session import run
 
     config = resolve_config(args)
-    out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.resume or args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     progress = TerminalProgress(sys.stderr, quiet=args.quiet)
+    if args.resume:
+        config.save(out / "config.toml")  # the extended steps, if any, are part of the run now
+    control = RunControl()
+    interrupts = _Interrupts(control)
     try:
-        result = run(config, reporter=progress, out_dir=out)
+        result = run(config, control, reporter=progress, out_dir=out, resume=bool(args.resume))
     except RunFailed as exc:
         progress.finish()
         print(f"workbench: run failed: {exc}\nworkbench: partial results saved in {out}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         progress.finish()
-        print(f"\nworkbench: interrupted; partial results saved in {out}", file=sys.stderr)
+        print(f"\nworkbench: interrupted; saved up to the last checkpoint in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        interrupts.restore()
     progress.finish()
+    if interrupts.count:
+        print(f"workbench: interrupted at step {result.summary['steps']}; saved in {out} "
+              f"(continue with: workbench train --resume {out})", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(progress.summary_line(result.summary, out))
     return EXIT_OK
 

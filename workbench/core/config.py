@@ -21,6 +21,7 @@ from .files import atomic_write_text
 MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 COLOR_MODES = ("grayscale", "rgb")
+NAN_POLICIES = ("stop", "rollback", "pause")
 
 
 @dataclass
@@ -50,6 +51,10 @@ class TrainingConfig:
     steps: int = 3000  # 0: no limit, run `epochs` epochs
     seed: int = 42
     deterministic: bool = False
+    checkpoint_steps: int = 500  # 0: not by steps
+    checkpoint_seconds: int = 60  # 0: not by time
+    on_nan: str = "stop"  # stop | rollback (last checkpoint, LR x0.1) | pause (the window asks)
+    nan_retries: int = 3  # rollbacks allowed before giving up
 
 
 @dataclass
@@ -191,6 +196,10 @@ def _training(raw) -> TrainingConfig:
     _int(cfg.seed, "training.seed", 0, "must be a non-negative integer")
     if not isinstance(cfg.deterministic, bool):
         raise ConfigError("training.deterministic", "must be true or false", cfg.deterministic)
+    _int(cfg.checkpoint_steps, "training.checkpoint_steps", 0, "must be a non-negative integer (0: off)")
+    _int(cfg.checkpoint_seconds, "training.checkpoint_seconds", 0, "must be a non-negative integer (0: off)")
+    _choice(cfg.on_nan, "training.on_nan", NAN_POLICIES)
+    _int(cfg.nan_retries, "training.nan_retries", 0, "must be a non-negative integer")
     return cfg
 
 

@@ -18,6 +18,7 @@ class RunControl:
         self._steps_allowed = 0  # batches still allowed while paused
         self._stop = False
         self._pending_schedule: dict = {}
+        self._rollback: float | None = None
         self._waiting = False
 
     # --- commands (any thread) ---
@@ -47,6 +48,20 @@ class RunControl:
             self._stop = True
             self._cond.notify_all()
 
+    def rollback(self, lr_factor: float = 0.1) -> None:
+        """Go back to the last checkpoint, multiply the schedule's rates by ``lr_factor``, continue."""
+        with self._cond:
+            self._rollback = lr_factor
+            self._paused = False
+            self._steps_allowed = 0
+            self._cond.notify_all()
+
+    def take_rollback(self) -> float | None:
+        """The requested LR factor, once; None when no rollback was asked for."""
+        with self._cond:
+            factor, self._rollback = self._rollback, None
+            return factor
+
     def change_schedule(self, **params) -> None:
         """Queue schedule parameter changes; they apply before the next batch."""
         with self._cond:
@@ -75,7 +90,7 @@ class RunControl:
             return changes
 
     def checkpoint(self) -> bool:
-        """Block while paused; return False when the run must stop. Called between batches."""
+        """Block while paused; return False when the run must stop (or roll back). Called between batches."""
         with self._cond:
             if self._must_wait():
                 self._waiting = True
@@ -84,11 +99,11 @@ class RunControl:
                         self._cond.wait()
                 finally:
                     self._waiting = False
-            if self._stop:
+            if self._stop or self._rollback is not None:
                 return False
             if self._paused:
                 self._steps_allowed -= 1
             return True
 
     def _must_wait(self) -> bool:
-        return self._paused and self._steps_allowed == 0 and not self._stop
+        return self._paused and self._steps_allowed == 0 and not self._stop and self._rollback is None

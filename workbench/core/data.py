@@ -34,6 +34,13 @@ class Dataset:
     def input_shape(self) -> tuple:
         return tuple(self.x_train.shape[1:])
 
+    def non_finite_values(self) -> int:
+        """NaN or infinite input values: allowed (the NaN guard catches their effect), but reported."""
+        count = int(np.size(self.x_train) - np.count_nonzero(np.isfinite(self.x_train)))
+        if self.x_test is not None:
+            count += int(np.size(self.x_test) - np.count_nonzero(np.isfinite(self.x_test)))
+        return count
+
 
 def load_dataset(spec: str, *, image_size=(28, 28), color_mode="grayscale") -> Dataset:
     """Load ``spec``: ``digits``, ``mnist``, or a path to .npz / .csv / an image folder."""
@@ -166,8 +173,6 @@ def _checked(name, x_train, y_train, x_test, y_test, *, where) -> Dataset:
         if len(x) == 0 or len(x) != len(y):
             raise DataError(f"data.dataset: {where}: {xn} and {yn} must hold the same, non-zero number of "
                             f"samples, got {len(x)} and {len(y)}")
-        if not np.all(np.isfinite(x)):
-            raise DataError(f"data.dataset: {where}: {xn} contains NaN or infinite values")
     y_train = _labels(y_train, "y_train", where)
     y_test = _labels(y_test, "y_test", where) if y_test is not None else None
     num_classes = int(max(y_train.max(), y_test.max() if y_test is not None else 0)) + 1
@@ -197,11 +202,49 @@ def split(x, y, validation_split: float):
     return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
 
 
-def to_tf_dataset(x, y, batch_size: int, *, shuffle_seed: int | None):
-    """A prefetching ``tf.data`` pipeline; reshuffled each epoch from ``shuffle_seed``."""
+def to_tf_dataset(x, y, batch_size: int):
+    """A prefetching ``tf.data`` pipeline in the given order (validation, tests)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class TrainStream:
+    """The training batches, in an order fixed by (seed, epoch) alone, resumable mid-epoch.
+
+    Each epoch's permutation is a stateless shuffle keyed on the seed and the
+    epoch number, read from a variable when Keras starts the epoch's iterator
+    (``begin_epoch`` from the epoch-begin hook). ``dataset(skip=k)`` leaves out
+    an epoch's first ``k`` batches, so a run resumed at (epoch, k) sees exactly
+    the batches the uninterrupted run would have seen. Cardinality is declared:
+    Keras counts an extra optimizer iteration per epoch on datasets of unknown
+    length.
+    """
+
+    def __init__(self, x, y, batch_size: int, seed: int):
+        import tensorflow as tf
+
+        self._tf = tf
+        self.size, self.batch_size = len(x), batch_size
+        self.batches_per_epoch = math.ceil(self.size / batch_size)
+        self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self._seed = tf.constant(seed, tf.int64)
+        self._images, self._labels = tf.constant(x), tf.constant(y)
+
+    def begin_epoch(self, epoch: int) -> None:
+        self._epoch.assign(epoch)
+
+    def dataset(self, skip: int = 0):
+        """Each iteration: the current epoch's batches, the first ``skip`` left out."""
+        tf = self._tf
+
+        def epoch_batches(_):
+            key = tf.stack([self._seed, self._epoch.read_value()])
+            order = tf.random.experimental.stateless_shuffle(tf.range(self.size, dtype=tf.int64), seed=key)
+            return tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).skip(skip)
+
+        images, labels = self._images, self._labels
+        return (tf.data.Dataset.range(1).flat_map(epoch_batches)
+                .map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
+                .apply(tf.data.experimental.assert_cardinality(self.batches_per_epoch - skip))
+                .prefetch(tf.data.AUTOTUNE))

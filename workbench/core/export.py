@@ -12,12 +12,11 @@ for TFLite and weights.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from .errors import ConfigError, WorkbenchError
-from .files import atomic_path, atomic_write_text
+from .files import atomic_folder, atomic_path, atomic_write_text
 
 FORMATS = {"keras": ".keras", "savedmodel": "", "tflite": ".tflite", "weights": ".weights.h5"}
 
@@ -66,7 +65,7 @@ def _saved_model_into(model, folder: Path):
 
 
 def _savedmodel(model, path: Path, metadata):
-    with _atomic_folder(path) as tmp:
+    with atomic_folder(path) as tmp:
         _saved_model_into(model, tmp)
         if metadata is not None:
             (tmp / "workbench.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
@@ -87,32 +86,6 @@ def _tflite(model, path: Path, metadata):
 def _sidecar(path: Path, metadata):
     if metadata is not None:
         atomic_write_text(path.with_name(path.name + ".json"), json.dumps(metadata, indent=2))
-
-
-class _atomic_folder:
-    """Build a folder beside ``path``, then swap it in (the old one survives a failure)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
-        return self.tmp
-
-    def __exit__(self, kind, exc, tb):
-        if kind is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return False
-        old = None
-        if self.path.exists():
-            old = self.path.with_name(f".{self.path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            self.path.rename(old)
-        self.tmp.rename(self.path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return False
 
 
 _WRITERS = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "weights": _weights}

@@ -15,7 +15,8 @@ class CustomStepModel(keras.Model):
 
     Each step records what the history needs: ``step`` (the optimizer's
     iteration count before this update), ``lr`` (the rate this update used,
-    read from the optimizer's schedule) and this batch's loss and metrics.
+    read from the optimizer's schedule), this batch's loss and metrics, and
+    the gradients' global norm.
     """
 
     def __init__(self, *args, **kwargs):
@@ -36,12 +37,15 @@ class CustomStepModel(keras.Model):
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
         gradients = tape.gradient(loss, self.trainable_weights)
+        # NaN in the data or a diverging rate shows here even when the loss
+        # (which clips probabilities) still looks finite.
+        grad_norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in gradients))
         self.optimizer.apply(gradients, self.trainable_weights)
         # Per-step values, not running epoch means: the history is per step.
         self.reset_metrics()
         self.loss_tracker.update_state(loss)
         self.accuracy_metric.update_state(y, y_pred)
-        return {"step": step, "lr": lr, **{m.name: m.result() for m in self.metrics}}
+        return {"step": step, "lr": lr, **{m.name: m.result() for m in self.metrics}, "grad_norm": grad_norm}
 
     def test_step(self, data):
         x, y = data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -63,6 +64,11 @@ class History:
             grown[: self._size] = column[: self._size]
             self._columns[name] = grown
 
+    def truncate(self, size: int) -> None:
+        """Keep the first ``size`` rows (a rollback to a checkpoint)."""
+        with self._lock:
+            self._size = min(self._size, size)
+
     def column(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """A copy of rows ``start:stop`` of one column (NaN-filled if absent)."""
         with self._lock:
@@ -96,14 +102,16 @@ class History:
 
     # --- files ---
 
-    def to_csv(self) -> str:
-        data = self.snapshot()
+    def to_csv(self, start: int = 0, header: bool = True) -> str:
+        """Rows from ``start`` as CSV text (with the header line unless ``header`` is False)."""
+        data = self.snapshot(start)
         names = list(data)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(names)
+        if header:
+            writer.writerow(names)
         integer = {"step", "epoch"}
-        for i in range(len(self)):
+        for i in range(len(data[names[0]]) if names else 0):
             writer.writerow([_cell(data[n][i], n in integer) for n in names])
         return out.getvalue()
 
@@ -122,11 +130,27 @@ class History:
 
     @classmethod
     def from_csv(cls, path) -> "History":
+        return cls.from_csv_text(Path(path).read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_csv_text(cls, text: str) -> "History":
         history = cls()
-        with open(path, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                history.append({k: float(v) if v != "" else np.nan for k, v in row.items()})
+        history.extend_from_csv_text(text)
         return history
+
+    def extend_from_csv(self, path) -> None:
+        self.extend_from_csv_text(Path(path).read_text(encoding="utf-8"))
+
+    def extend_from_csv_text(self, text: str) -> None:
+        """Append the rows of a history CSV; a torn last line (a crash mid-write) is skipped."""
+        for row in csv.DictReader(io.StringIO(text)):
+            try:
+                record = {k: float(v) if v != "" else np.nan for k, v in row.items() if k is not None}
+            except (TypeError, ValueError):
+                break
+            if None in row.values() or len(record) != len(row):
+                break
+            self.append(record)
 
 
 def _cell(value: float, integer: bool) -> str:
@@ -135,6 +159,35 @@ def _cell(value: float, integer: bool) -> str:
     if integer:
         return str(int(value))
     return repr(float(value))
+
+
+class CsvAppender:
+    """Keeps ``history.csv`` current by appending new rows: O(new rows) per flush.
+
+    Rows are flushed and fsynced before a checkpoint records how many there
+    are, so after a crash the first ``checkpoint.step`` rows are whole. If a
+    new column appears, the file is rewritten once.
+    """
+
+    def __init__(self, path, history: History):
+        self.path, self.history = Path(path), history
+        self._columns: list[str] | None = None
+        self._written = 0
+
+    def rewrite(self) -> None:
+        """Replace the file with the whole history (atomically)."""
+        atomic_write_text(self.path, self.history.to_csv())
+        self._columns, self._written = self.history.columns, len(self.history)
+
+    def flush(self) -> None:
+        if self._columns != self.history.columns or self._written > len(self.history):
+            return self.rewrite()
+        text = self.history.to_csv(self._written, header=False)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        self._written += text.count("\n")
 
 
 class Reporter:

@@ -70,6 +70,17 @@ class VariableSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self._params = merged
         return self.params
 
+    def scale_rates(self, factor: float) -> dict:
+        """Multiply every learning-rate parameter (not step counts or fractions) by ``factor``."""
+        changes = {}
+        for param in self.family.params:
+            value = self._params[param.name]
+            if param.kind == "lr":
+                changes[param.name] = value * factor
+            elif param.kind == "values":
+                changes[param.name] = [v * factor for v in value]
+        return self.update(**changes)
+
     def preview(self, steps) -> np.ndarray:
         """The same curve computed with numpy, for plots."""
         return schedule_math.preview(self.family_name, self.params, steps)

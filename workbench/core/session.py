@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from . import data as data_module
 from .config import RunConfig
@@ -28,104 +27,25 @@ class RunResult:
     schedule: object = None
     summary: dict = field(default_factory=dict)
     tensorboard: object = None
+    checkpointer: object = None
 
 
-class _StepRecorder:
-    """Keras callback body: record each step, apply schedule edits, obey the control.
+@dataclass
+class _Run:
+    """What the between-batch hooks need; one per run, shared by every ``fit`` call."""
 
-    Built as a plain class and wrapped by :func:`_as_callback` so this module
-    does not import Keras at import time.
-    """
-
-    def __init__(self, history, control, reporter, schedule, max_steps, tensorboard=None):
-        self.history, self.control, self.reporter = history, control, reporter
-        self.schedule, self.max_steps = schedule, max_steps
-        self.tensorboard = tensorboard
-        self.epoch = 0
-        self.steps_done = 0
-        self.started = time.perf_counter()
-
-    def on_train_begin(self, model, logs=None):
-        self.started = time.perf_counter()
-        self._between_batches(model)
-
-    def on_epoch_begin(self, model, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, model, batch, logs):
-        record = {"step": logs["step"], "epoch": self.epoch, "lr": logs["lr"], "loss": logs["loss"]}
-        record.update((k, v) for k, v in logs.items() if k not in record)
-        record["wall_time"] = time.perf_counter() - self.started
-        self.history.append(record)
-        self.steps_done += 1
-        self.reporter.on_step(record)
-        if self.max_steps and self.steps_done >= self.max_steps:
-            model.stop_training = True
-            return
-        self._between_batches(model)
-
-    def on_epoch_end(self, model, epoch, logs):
-        rows = self.history.snapshot()
-        mine = rows["epoch"] == epoch if len(self.history) else np.zeros(0, bool)
-        record = {"epoch": epoch, "steps": int(mine.sum())}
-        for name in ("loss", "accuracy"):
-            if name in rows and mine.any():
-                record[name] = float(np.nanmean(rows[name][mine]))
-        record.update((k, float(v)) for k, v in (logs or {}).items() if k.startswith("val_"))
-        self.history.add_epoch(record)
-        if self.tensorboard is not None:
-            self.tensorboard.write_new(self.history)
-        self.reporter.on_epoch(record)
-
-    def _between_batches(self, model):
-        self._apply_schedule_changes()
-        step = len(self.history)
-        if self.control.paused:
-            self._event(step, "pause")
-        if not self.control.checkpoint():
-            model.stop_training = True
-            self._event(step, "stop")
-            return
-        if self.control.paused or self._last_event_kind() == "pause":
-            self._event(step, "resume" if not self.control.paused else "step")
-        self._apply_schedule_changes()
-
-    def _apply_schedule_changes(self):
-        changes = self.control.take_schedule_changes()
-        if not changes:
-            return
-        step = len(self.history)
-        try:
-            params = self.schedule.update(**changes)
-        except ConfigError as exc:
-            self._event(step, "schedule_rejected", str(exc))
-        else:
-            self._event(step, "schedule", json.dumps(params))
-
-    def _last_event_kind(self):
-        return self.history.events[-1]["kind"] if self.history.events else None
-
-    def _event(self, step, kind, detail=""):
-        self.reporter.on_event(self.history.add_event(step, kind, detail))
-
-
-def _as_callback(recorder: _StepRecorder):
-    import keras
-
-    class StepRecorderCallback(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            recorder.on_train_begin(self.model, logs)
-
-        def on_epoch_begin(self, epoch, logs=None):
-            recorder.on_epoch_begin(self.model, epoch, logs)
-
-        def on_train_batch_end(self, batch, logs=None):
-            recorder.on_train_batch_end(self.model, batch, logs)
-
-        def on_epoch_end(self, epoch, logs=None):
-            recorder.on_epoch_end(self.model, epoch, logs)
-
-    return StepRecorderCallback()
+    history: History
+    control: RunControl
+    reporter: Reporter
+    schedule: object
+    stream: object
+    checkpointer: object
+    max_steps: int
+    on_nan: str
+    epochs: int = 1
+    validation: object = None
+    nan_lr_factor: float = 0.1
+    tensorboard: object = None
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -138,69 +58,159 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 
 def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter | None = None,
-        out_dir=None) -> RunResult:
+        out_dir=None, *, resume: bool = False) -> RunResult:
     """Train ``config`` to the end (or until stopped) and return the result.
 
     With ``out_dir`` the run folder is written: ``config.toml`` first, then
-    ``history.csv``, ``epochs.csv``, ``model.keras`` and ``summary.json`` —
-    also when training fails, in which case :class:`RunFailed` carries the
-    partial result.
+    ``history.csv`` (appended as it goes), checkpoints, TensorBoard events, and
+    at the end ``epochs.csv``, ``events.json``, ``model.keras`` and
+    ``summary.json`` — also when training fails, in which case
+    :class:`RunFailed` carries the partial result. With ``resume`` the run
+    continues from ``out_dir``'s last checkpoint at exactly the next step.
     """
-    from .model import build_model
-    from .schedules import make_schedule
-
     control = control or RunControl()
     reporter = reporter or Reporter()
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        _prepare_run_folder(out, config)
-    history = History()
-    result = RunResult(config=config, history=history)
-
+    checkpoint = _open_folder(out, config, resume)
     reporter.on_message(f"Loading {config.data.dataset}…")
     dataset = data_module.load_dataset(
         config.data.dataset, image_size=config.data.image_size, color_mode=config.data.color_mode)
+    if dataset.non_finite_values():
+        reporter.on_message(f"warning: the dataset holds {dataset.non_finite_values()} NaN or infinite values")
     seed_everything(config.training.seed, config.training.deterministic)
-    (x_train, y_train), validation = data_module.split(
-        dataset.x_train, dataset.y_train, config.data.validation_split)
-    batch_size = config.data.batch_size
-    steps_per_epoch = math.ceil(len(x_train) / batch_size)
-    epochs, max_steps = _plan(config, steps_per_epoch)
-
-    schedule = make_schedule(config.schedule.family, config.schedule.params)
-    model = build_model(config.model.name, dataset.input_shape, dataset.num_classes,
-                        config.model.optimizer, schedule)
-    result.model, result.schedule = model, schedule
-    train_ds = data_module.to_tf_dataset(x_train, y_train, batch_size, shuffle_seed=config.training.seed)
-    val_ds = data_module.to_tf_dataset(*validation, batch_size, shuffle_seed=None) if validation else None
-    tensorboard = None
-    if out is not None:
-        from .tensorboard import TensorBoardWriter
-
-        tensorboard = result.tensorboard = TensorBoardWriter(out / "tensorboard")
-    recorder = _StepRecorder(history, control, reporter, schedule, max_steps, tensorboard)
-    reporter.on_start(history, max_steps or epochs * steps_per_epoch, steps_per_epoch)
-
+    result, state = _build(config, dataset, control, reporter, out)
+    if checkpoint is not None:
+        state.history.extend_from_csv(out / "history.csv")
+        checkpoint.restore(result.model, result.schedule, state.history)
+        state.checkpointer.last = checkpoint
+        state.checkpointer.appender.rewrite()
+        reporter.on_message(f"Resuming at step {checkpoint.step} (epoch {checkpoint.epoch + 1})")
+    reporter.on_start(state.history, state.max_steps or state.epochs * state.stream.batches_per_epoch,
+                      state.stream.batches_per_epoch)
     started = time.perf_counter()
     try:
-        model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0, shuffle=False,
-                  callbacks=[_as_callback(recorder)])
+        hooks = _train(result.model, state, control, checkpoint, config.training.nan_retries)
         result.summary = _summary(result, time.perf_counter() - started, stopped=control.stop_requested)
-        if dataset.x_test is not None and len(history):
+        if hooks is not None and state.checkpointer.last.step != len(state.history):
+            # A finished or stopped run can be continued later (--resume with more steps).
+            epoch, batch = hooks.position()
+            state.checkpointer.save(result.model, state.schedule, state.history, epoch=epoch, batch=batch)
+        if dataset.x_test is not None and len(state.history):
             reporter.on_message("Evaluating on held-out data…")
-            result.summary["test"] = _evaluate(model, dataset.x_test, dataset.y_test, batch_size)
+            result.summary["test"] = _evaluate(result.model, dataset.x_test, dataset.y_test,
+                                               config.data.batch_size)
     except BaseException as exc:
         result.summary = _summary(result, time.perf_counter() - started, stopped=True,
                                   error=f"{type(exc).__name__}: {exc}")
         if out is not None:
             save_run_folder(out, result)
+        if isinstance(exc, RunFailed):
+            exc.result = result
+            raise
         if isinstance(exc, Exception):
-            raise RunFailed(f"training failed at step {len(history)}: {type(exc).__name__}: {exc}",
+            raise RunFailed(f"training failed at step {len(state.history)}: {type(exc).__name__}: {exc}",
                             result) from exc
         raise
     if out is not None:
         save_run_folder(out, result)
     return result
+
+
+def _open_folder(out: Path | None, config: RunConfig, resume: bool):
+    """Prepare the run folder; with ``resume``, return its last checkpoint."""
+    if resume:
+        if out is None:
+            raise ConfigError("resume", "needs the run folder to resume", show_got=False)
+        from .checkpoint import Checkpoint
+
+        return Checkpoint.load(out)
+    if out is not None:
+        _prepare_run_folder(out, config)
+    return None
+
+
+def _build(config: RunConfig, dataset, control, reporter, out) -> tuple[RunResult, _Run]:
+    """Data stream, schedule, model, checkpointer and TensorBoard writer for a run."""
+    from .hooks import Checkpointer
+    from .model import build_model
+    from .recorder import CsvAppender
+    from .schedules import make_schedule
+
+    (x_train, y_train), validation = data_module.split(
+        dataset.x_train, dataset.y_train, config.data.validation_split)
+    stream = data_module.TrainStream(x_train, y_train, config.data.batch_size, config.training.seed)
+    schedule = make_schedule(config.schedule.family, config.schedule.params)
+    model = build_model(config.model.name, dataset.input_shape, dataset.num_classes,
+                        config.model.optimizer, schedule)
+    model.optimizer.build(model.trainable_variables)
+    history = History()
+    tensorboard = appender = None
+    if out is not None:
+        from .tensorboard import TensorBoardWriter
+
+        tensorboard = TensorBoardWriter(out / "tensorboard")
+        appender = CsvAppender(out / "history.csv", history)
+    training = config.training
+    checkpointer = Checkpointer(out, training.checkpoint_steps, training.checkpoint_seconds, appender)
+    epochs, max_steps = _plan(config, stream.batches_per_epoch)
+    validation_ds = data_module.to_tf_dataset(*validation, config.data.batch_size) if validation else None
+    state = _Run(history, control, reporter, schedule, stream, checkpointer, max_steps, training.on_nan,
+                 epochs=epochs, validation=validation_ds, tensorboard=tensorboard)
+    result = RunResult(config, history, model, schedule, tensorboard=tensorboard, checkpointer=checkpointer)
+    return result, state
+
+
+def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int):
+    """``fit`` from the start or a checkpoint; roll back and go again when asked to.
+
+    Returns the last ``fit`` call's hooks (None when there was nothing left to train).
+    """
+    from .hooks import StepHooks, as_keras_callback
+
+    epoch, batch, wall = (checkpoint.epoch, checkpoint.batch, checkpoint.wall_time) if checkpoint else (0, 0, 0.0)
+    rollbacks, hooks = 0, None
+    while epoch < state.epochs and not _limit_reached(state):
+        hooks = StepHooks(state, start_epoch=epoch, start_batch=batch, wall_offset=wall)
+        state.stream.begin_epoch(epoch)
+        # A partly done epoch is finished by a fit call of its own (its dataset is shorter).
+        model.fit(state.stream.dataset(skip=batch), validation_data=state.validation,
+                  epochs=epoch + 1 if batch else state.epochs, initial_epoch=epoch, verbose=0, shuffle=False,
+                  callbacks=[as_keras_callback(hooks)])
+        factor = control.take_rollback()
+        if factor is not None:
+            rollbacks += 1
+            if rollbacks > nan_retries:
+                raise RunFailed(f"the loss was still not finite after {nan_retries} rollbacks with a lower "
+                                "learning rate; check the data for NaN values")
+            epoch, batch, wall = _roll_back(model, state, factor)
+            continue
+        if hooks.non_finite_step is not None and state.on_nan != "pause":
+            raise RunFailed(f"the loss became NaN or infinite at step {hooks.non_finite_step}; "
+                            "try a lower learning rate, or training.on_nan = \"rollback\"")
+        if control.stop_requested:
+            break
+        epoch, batch = hooks.position()
+        wall = state.history.last().get("wall_time", wall)
+    return hooks
+
+
+def _limit_reached(state: _Run) -> bool:
+    return bool(state.max_steps) and len(state.history) >= state.max_steps
+
+
+def _roll_back(model, state: _Run, factor: float) -> tuple[int, int, float]:
+    """Restore the last checkpoint and scale the schedule's rates by ``factor``."""
+    last = state.checkpointer.last
+    # The rows after the checkpoint go; what went wrong and what was done about it stays.
+    kept = [e for e in state.history.events if e["kind"] in ("nan", "rollback") and e["step"] >= last.step]
+    last.restore(model, state.schedule, state.history)
+    state.history.events.extend(kept)
+    params = state.schedule.scale_rates(factor)
+    event = state.history.add_event(last.step, "rollback", json.dumps({"lr_factor": factor, **params}))
+    state.reporter.on_event(event)
+    if state.checkpointer.appender is not None:
+        state.checkpointer.appender.rewrite()
+    return last.epoch, last.batch, last.wall_time
 
 
 def _plan(config: RunConfig, steps_per_epoch: int) -> tuple[int, int]:
@@ -235,7 +245,7 @@ def _summary(result: RunResult, seconds: float, *, stopped: bool, error: str | N
 
 def _evaluate(model, x, y, batch_size) -> dict:
     """Loss and metrics on held-out samples."""
-    ds = data_module.to_tf_dataset(x, y, batch_size, shuffle_seed=None)
+    ds = data_module.to_tf_dataset(x, y, batch_size)
     return {k: float(v) for k, v in model.evaluate(ds, verbose=0, return_dict=True).items()}
 
 

@@ -1,0 +1,190 @@
+"""What happens between batches: record the step, guard against NaN, checkpoint, obey the control.
+
+:class:`StepHooks` is plain Python; :func:`as_keras_callback` wraps it for
+``fit``. It runs on the training thread every batch, so it stays cheap: one
+row appended, a few comparisons, and a checkpoint only when one is due.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+
+from .checkpoint import Checkpoint
+from .errors import ConfigError
+
+
+class Checkpointer:
+    """Decides when a checkpoint is due and keeps the last one (in memory and on disk)."""
+
+    def __init__(self, run_dir=None, every_steps: int = 0, every_seconds: float = 0, appender=None):
+        self.run_dir, self.every_steps, self.every_seconds = run_dir, every_steps, every_seconds
+        self.appender = appender
+        self.last: Checkpoint | None = None
+        self._last_time = time.monotonic()
+
+    def due(self, steps: int) -> bool:
+        if self.last is None:
+            return True
+        by_steps = self.every_steps and steps - self.last.step >= self.every_steps
+        by_time = self.every_seconds and time.monotonic() - self._last_time >= self.every_seconds
+        return bool(by_steps or by_time)
+
+    def save(self, model, schedule, history, *, epoch: int, batch: int) -> Checkpoint:
+        self.last = Checkpoint.capture(model, schedule, history, epoch=epoch, batch=batch)
+        self._last_time = time.monotonic()
+        if self.run_dir is not None:
+            if self.appender is not None:
+                self.appender.flush()  # the rows the checkpoint counts are on disk first
+            self.last.save(self.run_dir)
+        return self.last
+
+
+class StepHooks:
+    """Keras-callback body for one ``fit`` call, resumable at (``start_epoch``, ``start_batch``)."""
+
+    def __init__(self, run, *, start_epoch: int, start_batch: int, wall_offset: float):
+        self.run = run  # the session's _Run: history, control, reporter, schedule, stream, limits
+        self.start_epoch, self.start_batch = start_epoch, start_batch
+        self.wall_offset = wall_offset
+        self.epoch, self.batch_in_epoch = start_epoch, start_batch
+        self.started = time.perf_counter()
+        self.checkpoint_at_epoch_end = False
+        self.non_finite_step: int | None = None
+
+    # --- Keras hooks ---
+
+    def on_train_begin(self, model):
+        self.started = time.perf_counter() - self.wall_offset
+        if self.run.checkpointer.last is None:
+            self._checkpoint(model)
+        self._between_batches(model)
+
+    def on_epoch_begin(self, model, epoch):
+        self.epoch = epoch
+        self.batch_in_epoch = self.start_batch if epoch == self.start_epoch else 0
+        self.run.stream.begin_epoch(epoch)
+
+    def on_train_batch_end(self, model, logs):
+        run = self.run
+        record = {"step": logs["step"], "epoch": self.epoch, "lr": logs["lr"], "loss": logs["loss"]}
+        record.update((k, v) for k, v in logs.items() if k not in record)
+        record["wall_time"] = time.perf_counter() - self.started
+        run.history.append(record)
+        self.batch_in_epoch += 1
+        run.reporter.on_step(record)
+        if not _finite(record) and self._on_non_finite(model, record):
+            return
+        if run.max_steps and len(run.history) >= run.max_steps:
+            model.stop_training = True
+            return
+        if _finite(record) and run.checkpointer.due(len(run.history)):
+            if self.batch_in_epoch < run.stream.batches_per_epoch:
+                self._checkpoint(model)
+            else:  # after this epoch's validation, so the resumed run need not redo it
+                self.checkpoint_at_epoch_end = True
+        self._between_batches(model)
+
+    def on_epoch_end(self, model, epoch, logs):
+        run = self.run
+        rows = run.history.snapshot()
+        mine = rows["epoch"] == epoch if len(run.history) else np.zeros(0, bool)
+        record = {"epoch": epoch, "steps": int(mine.sum())}
+        for name in ("loss", "accuracy"):
+            if name in rows and mine.any():
+                record[name] = float(np.nanmean(rows[name][mine]))
+        record.update((k, float(v)) for k, v in (logs or {}).items() if k.startswith("val_"))
+        run.history.add_epoch(record)
+        if run.tensorboard is not None:
+            run.tensorboard.write_new(run.history)
+        run.reporter.on_epoch(record)
+        if self.checkpoint_at_epoch_end and self.non_finite_step is None:
+            self.checkpoint_at_epoch_end = False
+            self._checkpoint(model)
+
+    # --- between batches ---
+
+    def position(self) -> tuple[int, int]:
+        """(epoch, batches done in it) to continue from after the last recorded step."""
+        if self.batch_in_epoch >= self.run.stream.batches_per_epoch:
+            return self.epoch + 1, 0
+        return self.epoch, self.batch_in_epoch
+
+    def _checkpoint(self, model):
+        epoch, batch = self.position()
+        self.run.checkpointer.save(model, self.run.schedule, self.run.history, epoch=epoch, batch=batch)
+
+    def _on_non_finite(self, model, record) -> bool:
+        """The loss is NaN or infinite: act on the run's ``on_nan`` policy. True: stop here."""
+        run, step = self.run, int(record["step"])
+        self.non_finite_step = step
+        detail = f"loss {record['loss']}, gradient norm {record.get('grad_norm')} at step {step}"
+        self._event(len(run.history) - 1, "nan", detail)
+        if run.on_nan == "rollback":
+            run.control.rollback(run.nan_lr_factor)
+        elif run.on_nan == "pause":
+            run.control.pause()  # the window offers: lower the LR and roll back, or stop
+            return False
+        model.stop_training = True
+        return True
+
+    def _between_batches(self, model):
+        run = self.run
+        self._apply_schedule_changes()
+        step = len(run.history)
+        if run.control.paused:
+            self._event(step, "pause")
+        if not run.control.checkpoint():
+            model.stop_training = True
+            if run.control.stop_requested:
+                self._event(step, "stop")
+            return
+        if run.control.paused or self._last_event_kind() == "pause":
+            self._event(step, "resume" if not run.control.paused else "step")
+        self._apply_schedule_changes()
+
+    def _apply_schedule_changes(self):
+        changes = self.run.control.take_schedule_changes()
+        if not changes:
+            return
+        step = len(self.run.history)
+        try:
+            params = self.run.schedule.update(**changes)
+        except ConfigError as exc:
+            self._event(step, "schedule_rejected", str(exc))
+        else:
+            self._event(step, "schedule", json.dumps(params))
+
+    def _last_event_kind(self):
+        events = self.run.history.events
+        return events[-1]["kind"] if events else None
+
+    def _event(self, step, kind, detail=""):
+        self.run.reporter.on_event(self.run.history.add_event(step, kind, detail))
+
+
+def _finite(record: dict) -> bool:
+    """The loss, and the gradient norm when the step reports one, are finite numbers."""
+    return math.isfinite(record["loss"]) and math.isfinite(record.get("grad_norm", 0.0))
+
+
+def as_keras_callback(hooks: StepHooks):
+    import keras
+
+    class StepHooksCallback(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            hooks.on_train_begin(self.model)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            hooks.on_epoch_begin(self.model, epoch)
+
+        def on_train_batch_end(self, batch, logs=None):
+            hooks.on_train_batch_end(self.model, logs)
+
+        def on_epoch_end(self, epoch, logs=None):
+            hooks.on_epoch_end(self.model, epoch, logs)
+
+    return StepHooksCallback()
