@@ -31,7 +31,7 @@ def test_changing_family_drops_the_old_parameters():
     ("[data]\nbatch_size = \"big\"\n", "data.batch_size must be a positive integer, got 'big'"),
     ("[data]\nvalidation_split = 0.95\n", "data.validation_split must be a number in [0, 0.9), got 0.95"),
     ("[data]\nshuffle = true\n", "data.shuffle is not a known setting"),
-    ("[model]\nname = \"resnet\"\n", "model.name must be one of mlp, cnn, got 'resnet'"),
+    ("[model]\nname = \"resnet\"\n", "model.name must be one of mlp, cnn, a path to a .py plugin, got 'resnet'"),
     ("[schedule]\ndecay_steps = -3\n", "schedule.decay_steps must be a positive integer, got -3"),
     ("[training]\nsteps = 0\nepochs = 0\n", "training.steps must be positive when training.epochs is 0"),
     ("[training]\ndeterministic = \"yes\"\n", "training.deterministic must be true or false, got 'yes'"),

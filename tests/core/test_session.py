@@ -24,7 +24,7 @@ def read_csv(path):
 def test_history_lr_equals_keras_staircase_at_every_step(tiny_config, tmp_path):
     result = run(tiny_config, out_dir=tmp_path)
     history = read_csv(tmp_path / "history.csv")
-    assert list(history) == ["step", "epoch", "lr", "loss", "accuracy", "grad_norm", "wall_time"]
+    assert list(history) == ["step", "epoch", "lr", "loss", "accuracy", "grad_norm", "l2_penalty", "wall_time"]
     np.testing.assert_array_equal(history["step"], np.arange(60))
     reference = keras.optimizers.schedules.ExponentialDecay(0.001, 20, 0.5, staircase=True)
     expected = np.array([float(reference(int(s))) for s in history["step"]])

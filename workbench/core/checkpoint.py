@@ -39,20 +39,23 @@ class Checkpoint:
     events: list  # pauses, edits… so far
 
     @classmethod
-    def capture(cls, model, schedule, history: History, *, epoch: int, batch: int) -> "Checkpoint":
+    def capture(cls, model, optimizers, schedule, history: History, *, epoch: int, batch: int) -> "Checkpoint":
         last = history.last()
         return cls(
             step=len(history), epoch=epoch, batch=batch, wall_time=last.get("wall_time", 0.0),
             schedule=schedule.params,
             model_variables=[np.array(v.numpy()) for v in model.variables],
-            optimizer_variables=[np.array(v.numpy()) for v in model.optimizer.variables],
+            optimizer_variables=[np.array(v.numpy()) for o in optimizers for v in o.variables],
             epochs=list(history.epochs), events=list(history.events),
         )
 
-    def restore(self, model, schedule, history: History) -> None:
-        """Put the saved state back into ``model``, ``schedule`` and ``history`` (cut to ``step`` rows)."""
+    def restore(self, model, optimizers, schedule, history: History) -> None:
+        """Put the saved state back into ``model``, its optimizers, ``schedule`` and ``history``.
+
+        The history is cut to the checkpoint's ``step`` rows.
+        """
         _assign(model.variables, self.model_variables, "model")
-        _assign(model.optimizer.variables, self.optimizer_variables, "optimizer")
+        _assign([v for o in optimizers for v in o.variables], self.optimizer_variables, "optimizer")
         schedule.update(**self.schedule)
         if len(history) < self.step:
             raise ConfigError("history.csv", f"has {len(history)} rows but the checkpoint needs {self.step}",

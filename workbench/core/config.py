@@ -35,7 +35,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "mlp"
+    name: str = "mlp"  # mlp | cnn | path/to/your_step.py (see workbench.core.plugins)
     optimizer: str = "rmsprop"
 
 
@@ -43,6 +43,18 @@ class ModelConfig:
 class ScheduleConfig:
     family: str = "staircase"
     params: dict = field(default_factory=lambda: schedule_math.FAMILIES["staircase"].defaults())
+
+
+@dataclass
+class StepConfig:
+    """Step options of the built-in model: the seed's other reasons for a custom step."""
+
+    clip_norm: float = 0.0  # clip gradients to this global norm; 0: off
+    l2: float = 0.0  # weight of an extra L2 penalty on the kernels; 0: off
+    frozen: list = field(default_factory=list)  # layer names whose weights stay as they are
+    top3_accuracy: bool = False  # an extra metric computed in the step
+    plateau_patience: int = 0  # epochs without a better val_loss before the LR drops; 0: off
+    plateau_factor: float = 0.5  # what the LR is multiplied by then
 
 
 @dataclass
@@ -63,6 +75,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    step: StepConfig = field(default_factory=StepConfig)
 
     def to_dict(self) -> dict:
         """Plain nested dict in the TOML layout (schedule parameters inline)."""
@@ -71,6 +84,7 @@ class RunConfig:
             "model": dataclasses.asdict(self.model),
             "schedule": {"family": self.schedule.family, **self.schedule.params},
             "training": dataclasses.asdict(self.training),
+            "step": dataclasses.asdict(self.step),
         }
 
     @classmethod
@@ -78,13 +92,15 @@ class RunConfig:
         """Build and validate a config; missing values take their defaults."""
         if not isinstance(raw, dict):
             raise ConfigError("config", "must be a table of sections", raw)
-        _reject_unknown(raw, ("data", "model", "schedule", "training"), "")
-        sections = {name: _section(raw, name) for name in ("data", "model", "schedule", "training")}
+        names = ("data", "model", "schedule", "training", "step")
+        _reject_unknown(raw, names, "")
+        sections = {name: _section(raw, name) for name in names}
         return cls(
             data=_data(sections["data"]),
             model=_model(sections["model"]),
             schedule=_schedule(sections["schedule"]),
             training=_training(sections["training"]),
+            step=_step(sections["step"]),
         )
 
     def with_overrides(self, overrides: dict) -> "RunConfig":
@@ -175,7 +191,8 @@ def _data(raw) -> DataConfig:
 def _model(raw) -> ModelConfig:
     _reject_unknown(raw, [f.name for f in dataclasses.fields(ModelConfig)], "model")
     cfg = ModelConfig(**raw)
-    _choice(cfg.name, "model.name", MODELS)
+    if not (isinstance(cfg.name, str) and cfg.name.endswith(".py")):  # a .py file is a plugin
+        _choice(cfg.name, "model.name", MODELS + ("a path to a .py plugin",))
     _choice(cfg.optimizer, "model.optimizer", OPTIMIZERS)
     return cfg
 
@@ -200,6 +217,27 @@ def _training(raw) -> TrainingConfig:
     _int(cfg.checkpoint_seconds, "training.checkpoint_seconds", 0, "must be a non-negative integer (0: off)")
     _choice(cfg.on_nan, "training.on_nan", NAN_POLICIES)
     _int(cfg.nan_retries, "training.nan_retries", 0, "must be a non-negative integer")
+    return cfg
+
+
+def _number(value, where, low, high, rule):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(where, rule, value)
+    return float(value)
+
+
+def _step(raw) -> StepConfig:
+    _reject_unknown(raw, [f.name for f in dataclasses.fields(StepConfig)], "step")
+    cfg = StepConfig(**raw)
+    cfg.clip_norm = _number(cfg.clip_norm, "step.clip_norm", 0, 1e6, "must be a number from 0 (off) to 1e6")
+    cfg.l2 = _number(cfg.l2, "step.l2", 0, 1, "must be a number from 0 (off) to 1")
+    if not isinstance(cfg.frozen, list) or not all(isinstance(n, str) for n in cfg.frozen):
+        raise ConfigError("step.frozen", "must be a list of layer names", cfg.frozen)
+    if not isinstance(cfg.top3_accuracy, bool):
+        raise ConfigError("step.top3_accuracy", "must be true or false", cfg.top3_accuracy)
+    _int(cfg.plateau_patience, "step.plateau_patience", 0, "must be a non-negative integer (0: off)")
+    cfg.plateau_factor = _number(cfg.plateau_factor, "step.plateau_factor", 1e-6, 1,
+                                 "must be a number in (0, 1]")
     return cfg
 
 

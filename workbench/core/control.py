@@ -18,6 +18,7 @@ class RunControl:
         self._steps_allowed = 0  # batches still allowed while paused
         self._stop = False
         self._pending_schedule: dict = {}
+        self._pending_step_options: dict = {}
         self._rollback: float | None = None
         self._waiting = False
 
@@ -84,9 +85,19 @@ class RunControl:
 
     # --- the training thread ---
 
+    def change_step_options(self, **options) -> None:
+        """Queue step-option changes (clip_norm, l2, frozen); they apply before the next batch."""
+        with self._cond:
+            self._pending_step_options.update(options)
+
     def take_schedule_changes(self) -> dict:
         with self._cond:
             changes, self._pending_schedule = self._pending_schedule, {}
+            return changes
+
+    def take_step_option_changes(self) -> dict:
+        with self._cond:
+            changes, self._pending_step_options = self._pending_step_options, {}
             return changes
 
     def checkpoint(self) -> bool:

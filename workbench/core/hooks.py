@@ -33,8 +33,8 @@ class Checkpointer:
         by_time = self.every_seconds and time.monotonic() - self._last_time >= self.every_seconds
         return bool(by_steps or by_time)
 
-    def save(self, model, schedule, history, *, epoch: int, batch: int) -> Checkpoint:
-        self.last = Checkpoint.capture(model, schedule, history, epoch=epoch, batch=batch)
+    def save(self, model, optimizers, schedule, history, *, epoch: int, batch: int) -> Checkpoint:
+        self.last = Checkpoint.capture(model, optimizers, schedule, history, epoch=epoch, batch=batch)
         self._last_time = time.monotonic()
         if self.run_dir is not None:
             if self.appender is not None:
@@ -59,7 +59,8 @@ class StepHooks:
 
     def on_train_begin(self, model):
         self.started = time.perf_counter() - self.wall_offset
-        if self.run.checkpointer.last is None:
+        # A plugin's own optimizers may build only at their first update: checkpoint after it then.
+        if self.run.checkpointer.last is None and all(o.built for o in self.run.optimizers):
             self._checkpoint(model)
         self._between_batches(model)
 
@@ -70,7 +71,10 @@ class StepHooks:
 
     def on_train_batch_end(self, model, logs):
         run = self.run
-        record = {"step": logs["step"], "epoch": self.epoch, "lr": logs["lr"], "loss": logs["loss"]}
+        # A user's train_step may not report step or lr: they follow from the count and the schedule.
+        step = logs.get("step", float(len(run.history)))
+        lr = logs["lr"] if "lr" in logs else float(run.schedule.preview([step])[0])
+        record = {"step": step, "epoch": self.epoch, "lr": lr}
         record.update((k, v) for k, v in logs.items() if k not in record)
         record["wall_time"] = time.perf_counter() - self.started
         run.history.append(record)
@@ -93,14 +97,21 @@ class StepHooks:
         rows = run.history.snapshot()
         mine = rows["epoch"] == epoch if len(run.history) else np.zeros(0, bool)
         record = {"epoch": epoch, "steps": int(mine.sum())}
-        for name in ("loss", "accuracy"):
-            if name in rows and mine.any():
-                record[name] = float(np.nanmean(rows[name][mine]))
+        if mine.any():
+            for name, values in rows.items():
+                if name not in ("step", "epoch", "lr", "wall_time"):
+                    record[name] = float(np.nanmean(values[mine]))
         record.update((k, float(v)) for k, v in (logs or {}).items() if k.startswith("val_"))
+        if run.held_out is not None:
+            from .plugins import classifier_scores
+
+            scores = classifier_scores(model, *run.held_out, run.batch_size) or {}
+            record.update((f"val_{k}", v) for k, v in scores.items())
         run.history.add_epoch(record)
         if run.tensorboard is not None:
             run.tensorboard.write_new(run.history)
         run.reporter.on_epoch(record)
+        self._plateau_rule(epoch)
         if self.checkpoint_at_epoch_end and self.non_finite_step is None:
             self.checkpoint_at_epoch_end = False
             self._checkpoint(model)
@@ -115,13 +126,16 @@ class StepHooks:
 
     def _checkpoint(self, model):
         epoch, batch = self.position()
-        self.run.checkpointer.save(model, self.run.schedule, self.run.history, epoch=epoch, batch=batch)
+        run = self.run
+        run.checkpointer.save(model, run.optimizers, run.schedule, run.history, epoch=epoch, batch=batch)
 
     def _on_non_finite(self, model, record) -> bool:
         """The loss is NaN or infinite: act on the run's ``on_nan`` policy. True: stop here."""
         run, step = self.run, int(record["step"])
         self.non_finite_step = step
-        detail = f"loss {record['loss']}, gradient norm {record.get('grad_norm')} at step {step}"
+        bad = ", ".join(f"{k} {v}" for k, v in record.items() if ("loss" in k or k == "grad_norm")
+                        and not math.isfinite(v))
+        detail = f"{bad} at step {step}"
         self._event(len(run.history) - 1, "nan", detail)
         if run.on_nan == "rollback":
             run.control.rollback(run.nan_lr_factor)
@@ -130,6 +144,16 @@ class StepHooks:
             return False
         model.stop_training = True
         return True
+
+    def _plateau_rule(self, epoch: int):
+        """The conditional rule: no better val_loss for ``patience`` epochs → LR × factor."""
+        options = self.run.step_options
+        if options is None or not options.plateau_patience:
+            return
+        if plateau_due(self.run.history.epochs, self.run.history.events, epoch, options.plateau_patience):
+            params = self.run.schedule.scale_rates(options.plateau_factor)
+            detail = json.dumps({"epoch": epoch, "lr_factor": options.plateau_factor, **params})
+            self._event(len(self.run.history), "plateau", detail)
 
     def _between_batches(self, model):
         run = self.run
@@ -147,16 +171,25 @@ class StepHooks:
         self._apply_schedule_changes()
 
     def _apply_schedule_changes(self):
-        changes = self.run.control.take_schedule_changes()
-        if not changes:
-            return
-        step = len(self.run.history)
-        try:
-            params = self.run.schedule.update(**changes)
-        except ConfigError as exc:
-            self._event(step, "schedule_rejected", str(exc))
-        else:
-            self._event(step, "schedule", json.dumps(params))
+        """Edits queued from other threads: the schedule's parameters and the step options."""
+        run = self.run
+        changes = run.control.take_schedule_changes()
+        step = len(run.history)
+        if changes:
+            try:
+                params = run.schedule.update(**changes)
+            except ConfigError as exc:
+                self._event(step, "schedule_rejected", str(exc))
+            else:
+                self._event(step, "schedule", json.dumps(params))
+        options = run.control.take_step_option_changes()
+        if options:
+            try:
+                applied = run.apply_step_options(options)
+            except ConfigError as exc:
+                self._event(step, "step_options_rejected", str(exc))
+            else:
+                self._event(step, "step_options", json.dumps(applied))
 
     def _last_event_kind(self):
         events = self.run.history.events
@@ -167,8 +200,22 @@ class StepHooks:
 
 
 def _finite(record: dict) -> bool:
-    """The loss, and the gradient norm when the step reports one, are finite numbers."""
-    return math.isfinite(record["loss"]) and math.isfinite(record.get("grad_norm", 0.0))
+    """Every loss the step reports, and the gradient norm if it reports one, is a finite number."""
+    return all(math.isfinite(value) for key, value in record.items() if "loss" in key or key == "grad_norm")
+
+
+def plateau_due(epochs: list, events: list, epoch: int, patience: int) -> bool:
+    """True when ``patience`` epochs have passed since the best val_loss and since the last drop.
+
+    Derived from the history alone, so a resumed run decides exactly as the
+    uninterrupted one would.
+    """
+    losses = [(int(r["epoch"]), r["val_loss"]) for r in epochs if "val_loss" in r and int(r["epoch"]) <= epoch]
+    if not losses:
+        return False
+    best_epoch = min(losses, key=lambda pair: pair[1])[0]
+    drops = [json.loads(e["detail"])["epoch"] for e in events if e["kind"] == "plateau"]
+    return epoch - max([best_epoch, *drops]) >= patience
 
 
 def as_keras_callback(hooks: StepHooks):

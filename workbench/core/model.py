@@ -16,70 +16,120 @@ class CustomStepModel(keras.Model):
     Each step records what the history needs: ``step`` (the optimizer's
     iteration count before this update), ``lr`` (the rate this update used,
     read from the optimizer's schedule), this batch's loss and metrics, and
-    the gradients' global norm.
+    the gradients' global norm. The step options (gradient clipping, an L2
+    penalty, frozen layers) live in variables, so changing them mid-run,
+    also while paused, takes effect at the next batch without retracing.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, top3_accuracy: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.top3_accuracy = top3_accuracy
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.extra_metrics = [keras.metrics.SparseTopKCategoricalAccuracy(3, name="top3_accuracy")] \
+            if top3_accuracy else []
+        self.clip_norm = keras.Variable(0.0, trainable=False, name="clip_norm")
+        self.l2_weight = keras.Variable(0.0, trainable=False, name="l2_weight")
+        # One flag per trainable variable: 1.0 keeps it exactly as it is.
+        self.frozen_flags = [keras.Variable(0.0, trainable=False, name=f"frozen_{i}")
+                             for i, _ in enumerate(self.trainable_weights)]
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.accuracy_metric]
+        return [self.loss_tracker, self.accuracy_metric, *self.extra_metrics]
+
+    def get_config(self):
+        return {**super().get_config(), "top3_accuracy": self.top3_accuracy}
 
     def train_step(self, data):
         x, y = data
         # Read the count now: a plain conversion may read it after the update.
         step = tf.identity(self.optimizer.iterations.value)
         lr = self.optimizer.learning_rate  # the schedule evaluated at `step`
+        weights = self.trainable_weights
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
-        gradients = tape.gradient(loss, self.trainable_weights)
+            penalty = self.l2_weight * sum(ops.sum(ops.square(w)) for w in weights if len(w.shape) > 1)
+            total = loss + penalty  # inside the tape, or the sum has no gradient
+        gradients = tape.gradient(total, weights)
+        gradients = [g * (1.0 - flag) for g, flag in zip(gradients, self.frozen_flags)]
         # NaN in the data or a diverging rate shows here even when the loss
         # (which clips probabilities) still looks finite.
         grad_norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in gradients))
-        self.optimizer.apply(gradients, self.trainable_weights)
+        clip = ops.where((self.clip_norm > 0) & (grad_norm > self.clip_norm),
+                         self.clip_norm / ops.maximum(grad_norm, 1e-12), 1.0)
+        before = [tf.identity(w.value) for w in weights]
+        self.optimizer.apply([g * clip for g in gradients], weights)
+        for w, old, flag in zip(weights, before, self.frozen_flags):
+            # Momentum would still move a frozen weight with a zero gradient.
+            w.assign(ops.where(flag > 0, old, w.value))
         # Per-step values, not running epoch means: the history is per step.
         self.reset_metrics()
         self.loss_tracker.update_state(loss)
-        self.accuracy_metric.update_state(y, y_pred)
-        return {"step": step, "lr": lr, **{m.name: m.result() for m in self.metrics}, "grad_norm": grad_norm}
+        for metric in self.metrics[1:]:
+            metric.update_state(y, y_pred)
+        logs = {m.name: m.result() for m in self.metrics}
+        return {"step": step, "lr": lr, **logs, "grad_norm": grad_norm, "l2_penalty": penalty}
 
     def test_step(self, data):
         x, y = data
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
         self.loss_tracker.update_state(loss, sample_weight=ops.shape(y)[0])
-        self.accuracy_metric.update_state(y, y_pred)
+        for metric in self.metrics[1:]:
+            metric.update_state(y, y_pred)
         return {m.name: m.result() for m in self.metrics}
 
+    # --- step options, from any thread between batches ---
 
-def mlp(input_shape, num_classes: int) -> CustomStepModel:
-    """The seed's ``get_mnist_model()``: Flatten → Dense(512, relu) → Dropout(0.5) → softmax."""
+    def weight_layers(self) -> list[str]:
+        """Names of the layers that have trainable weights (what can be frozen)."""
+        return [layer.name for layer in self.layers if layer.trainable_weights]
+
+    def set_step_options(self, *, clip_norm=None, l2=None, frozen=None) -> None:
+        """Change clipping, the L2 weight or the frozen layers; validated, applied at the next batch."""
+        if frozen is not None:
+            unknown = sorted(set(frozen) - set(self.weight_layers()))
+            if unknown:
+                raise ConfigError("step.frozen", f"names no layer with weights (layers: "
+                                  f"{', '.join(self.weight_layers())})", unknown[0])
+            owners = {id(w): layer.name for layer in self.layers for w in layer.trainable_weights}
+            for weight, flag in zip(self.trainable_weights, self.frozen_flags):
+                flag.assign(1.0 if owners.get(id(weight)) in frozen else 0.0)
+        if clip_norm is not None:
+            self.clip_norm.assign(float(clip_norm))
+        if l2 is not None:
+            self.l2_weight.assign(float(l2))
+
+
+def mlp(input_shape, num_classes: int, top3_accuracy: bool = False) -> CustomStepModel:
+    """The seed's ``get_mnist_model()``: Flatten → Dense(512, relu) → Dropout(0.5) → softmax.
+
+    Layers are named, so step options (``frozen``) name the same layers in every run.
+    """
     inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Flatten()(inputs)
-    x = layers.Dense(512, activation="relu")(x)
-    x = layers.Dropout(0.5)(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
-    return CustomStepModel(inputs, outputs, name="mlp")
+    x = layers.Flatten(name="flatten")(inputs)
+    x = layers.Dense(512, activation="relu", name="hidden")(x)
+    x = layers.Dropout(0.5, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return CustomStepModel(inputs, outputs, name="mlp", top3_accuracy=top3_accuracy)
 
 
-def cnn(input_shape, num_classes: int) -> CustomStepModel:
+def cnn(input_shape, num_classes: int, top3_accuracy: bool = False) -> CustomStepModel:
     """A small convnet: two conv/pool blocks, dropout, softmax."""
     if len(input_shape) != 3:
         raise ConfigError("model.name", "cnn needs image data of shape (height, width, channels)",
                           f"data of shape {tuple(input_shape)}", show_got=True)
     inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Conv2D(16, 3, activation="relu")(inputs)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Conv2D(32, 3, activation="relu")(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.5)(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
-    return CustomStepModel(inputs, outputs, name="cnn")
+    x = layers.Conv2D(16, 3, activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(name="pool1")(x)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.5, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return CustomStepModel(inputs, outputs, name="cnn", top3_accuracy=top3_accuracy)
 
 
 ARCHITECTURES = {"mlp": mlp, "cnn": cnn}
@@ -91,9 +141,10 @@ OPTIMIZERS = {
 }
 
 
-def build_model(name: str, input_shape, num_classes: int, optimizer: str, schedule) -> CustomStepModel:
+def build_model(name: str, input_shape, num_classes: int, optimizer: str, schedule,
+                top3_accuracy: bool = False) -> CustomStepModel:
     """Build and compile architecture ``name`` with ``optimizer`` driven by ``schedule``."""
-    model = ARCHITECTURES[name](tuple(input_shape), num_classes)
+    model = ARCHITECTURES[name](tuple(input_shape), num_classes, top3_accuracy)
     model.compile(
         optimizer=OPTIMIZERS[optimizer](learning_rate=schedule),
         loss=keras.losses.SparseCategoricalCrossentropy(),

@@ -47,8 +47,8 @@ class TerminalProgress(Reporter):
     def on_epoch(self, record):
         if self.live or self.quiet:
             return
-        parts = [f"epoch {record['epoch'] + 1}", f"loss {record.get('loss', float('nan')):.4f}"]
-        parts += [f"{k} {v:.4f}" for k, v in record.items() if k.startswith("val_")]
+        parts = [f"epoch {record['epoch'] + 1}"]
+        parts += [f"{k} {v:.4f}" for k, v in record.items() if "loss" in k or k.startswith("val_")]
         self._say("  ".join(parts))
 
     def bar(self, record: dict) -> str:
@@ -58,9 +58,10 @@ class TerminalProgress(Reporter):
         elapsed = record.get("wall_time", 0.0)
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - done) / rate if rate > 0 else float("inf")
+        losses = " ".join(f"{k} {v:.4f}" for k, v in record.items() if "loss" in k and "penalty" not in k)
         metric = f" acc {record['accuracy']:.3f}" if "accuracy" in record else ""
         return (f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} "
-                f"epoch {int(record['epoch']) + 1} lr {record['lr']:.2e} loss {record['loss']:.4f}{metric} "
+                f"epoch {int(record['epoch']) + 1} lr {record['lr']:.2e} {losses}{metric} "
                 f"{rate:.0f} steps/s ETA {_fmt_seconds(eta)}")
 
     def finish(self):

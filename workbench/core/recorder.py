@@ -196,6 +196,9 @@ class Reporter:
     Subclass and override what you need; every method defaults to doing nothing.
     """
 
+    def on_model(self, model) -> None:
+        """The model was built (before training). Read its weights only while the run holds."""
+
     def on_start(self, history: History, total_steps: int, steps_per_epoch: int) -> None:
         """Training is about to begin; ``history`` is the object rows are appended to."""
 

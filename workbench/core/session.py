@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -10,7 +11,8 @@ from pathlib import Path
 
 
 from . import data as data_module
-from .config import RunConfig
+from .config import RunConfig, StepConfig
+from .config import _step as validate_step
 from .control import RunControl
 from .errors import ConfigError, RunFailed
 from .files import atomic_path, atomic_write_text
@@ -28,6 +30,7 @@ class RunResult:
     summary: dict = field(default_factory=dict)
     tensorboard: object = None
     checkpointer: object = None
+    evaluator: str | None = "keras"  # keras | classifier (a plugin's predictions) | None (a GAN, say)
 
 
 @dataclass
@@ -42,10 +45,28 @@ class _Run:
     checkpointer: object
     max_steps: int
     on_nan: str
+    model: object = None
+    optimizers: list = field(default_factory=list)
+    step_options: StepConfig | None = None  # None: a plugin's model, which has no step options
     epochs: int = 1
-    validation: object = None
+    validation: object = None  # a tf.data set for fit, when Keras' own test_step can score the model
+    held_out: tuple | None = None  # (x, y) scored from a plugin classifier's predictions
+    batch_size: int = 64
     nan_lr_factor: float = 0.1
     tensorboard: object = None
+
+    def apply_step_options(self, changes: dict) -> dict:
+        """Validate and apply step-option changes (clip_norm, l2, frozen) to the model."""
+        if self.step_options is None:
+            raise ConfigError("step", "options apply to the built-in models only", show_got=False)
+        unknown = sorted(set(changes) - {"clip_norm", "l2", "frozen"})
+        if unknown:
+            raise ConfigError(f"step.{unknown[0]}", "cannot change during a run (clip_norm, l2 and frozen can)",
+                              show_got=False)
+        merged = validate_step({**dataclasses.asdict(self.step_options), **changes})
+        self.model.set_step_options(**{k: getattr(merged, k) for k in changes})
+        self.step_options = merged
+        return {k: getattr(merged, k) for k in changes}
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -81,24 +102,26 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
     result, state = _build(config, dataset, control, reporter, out)
     if checkpoint is not None:
         state.history.extend_from_csv(out / "history.csv")
-        checkpoint.restore(result.model, result.schedule, state.history)
+        checkpoint.restore(result.model, state.optimizers, result.schedule, state.history)
         state.checkpointer.last = checkpoint
         state.checkpointer.appender.rewrite()
         reporter.on_message(f"Resuming at step {checkpoint.step} (epoch {checkpoint.epoch + 1})")
+    reporter.on_model(result.model)
     reporter.on_start(state.history, state.max_steps or state.epochs * state.stream.batches_per_epoch,
                       state.stream.batches_per_epoch)
     started = time.perf_counter()
     try:
         hooks = _train(result.model, state, control, checkpoint, config.training.nan_retries)
         result.summary = _summary(result, time.perf_counter() - started, stopped=control.stop_requested)
-        if hooks is not None and state.checkpointer.last.step != len(state.history):
+        last = state.checkpointer.last
+        if hooks is not None and (last is None or last.step != len(state.history)):
             # A finished or stopped run can be continued later (--resume with more steps).
             epoch, batch = hooks.position()
-            state.checkpointer.save(result.model, state.schedule, state.history, epoch=epoch, batch=batch)
-        if dataset.x_test is not None and len(state.history):
+            state.checkpointer.save(result.model, state.optimizers, state.schedule, state.history,
+                                    epoch=epoch, batch=batch)
+        if dataset.x_test is not None and len(state.history) and result.evaluator:
             reporter.on_message("Evaluating on held-out data…")
-            result.summary["test"] = _evaluate(result.model, dataset.x_test, dataset.y_test,
-                                               config.data.batch_size)
+            result.summary["test"] = _evaluate(result, dataset.x_test, dataset.y_test, config.data.batch_size)
     except BaseException as exc:
         result.summary = _summary(result, time.perf_counter() - started, stopped=True,
                                   error=f"{type(exc).__name__}: {exc}")
@@ -108,12 +131,21 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
             exc.result = result
             raise
         if isinstance(exc, Exception):
-            raise RunFailed(f"training failed at step {len(state.history)}: {type(exc).__name__}: {exc}",
+            raise RunFailed(f"training failed at step {len(state.history)}: {_describe(config, exc)}",
                             result) from exc
         raise
     if out is not None:
         save_run_folder(out, result)
     return result
+
+
+def _describe(config: RunConfig, exc: Exception) -> str:
+    """The error; for a plugin, with the file and line inside it where it happened."""
+    from .plugins import describe_failure, is_plugin
+
+    if is_plugin(config.model.name):
+        return describe_failure(Path(config.model.name).expanduser().resolve(), exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _open_folder(out: Path | None, config: RunConfig, resume: bool):
@@ -132,7 +164,6 @@ def _open_folder(out: Path | None, config: RunConfig, resume: bool):
 def _build(config: RunConfig, dataset, control, reporter, out) -> tuple[RunResult, _Run]:
     """Data stream, schedule, model, checkpointer and TensorBoard writer for a run."""
     from .hooks import Checkpointer
-    from .model import build_model
     from .recorder import CsvAppender
     from .schedules import make_schedule
 
@@ -140,9 +171,7 @@ def _build(config: RunConfig, dataset, control, reporter, out) -> tuple[RunResul
         dataset.x_train, dataset.y_train, config.data.validation_split)
     stream = data_module.TrainStream(x_train, y_train, config.data.batch_size, config.training.seed)
     schedule = make_schedule(config.schedule.family, config.schedule.params)
-    model = build_model(config.model.name, dataset.input_shape, dataset.num_classes,
-                        config.model.optimizer, schedule)
-    model.optimizer.build(model.trainable_variables)
+    model, optimizers, step_options, evaluator = _make_model(config, dataset, schedule)
     history = History()
     tensorboard = appender = None
     if out is not None:
@@ -153,11 +182,42 @@ def _build(config: RunConfig, dataset, control, reporter, out) -> tuple[RunResul
     training = config.training
     checkpointer = Checkpointer(out, training.checkpoint_steps, training.checkpoint_seconds, appender)
     epochs, max_steps = _plan(config, stream.batches_per_epoch)
-    validation_ds = data_module.to_tf_dataset(*validation, config.data.batch_size) if validation else None
+    validation_ds = held_out = None
+    if validation and evaluator == "keras":
+        validation_ds = data_module.to_tf_dataset(*validation, config.data.batch_size)
+    elif validation and evaluator == "classifier":
+        held_out = validation
     state = _Run(history, control, reporter, schedule, stream, checkpointer, max_steps, training.on_nan,
-                 epochs=epochs, validation=validation_ds, tensorboard=tensorboard)
-    result = RunResult(config, history, model, schedule, tensorboard=tensorboard, checkpointer=checkpointer)
+                 model=model, optimizers=optimizers, step_options=step_options, epochs=epochs,
+                 validation=validation_ds, held_out=held_out, batch_size=config.data.batch_size,
+                 tensorboard=tensorboard)
+    result = RunResult(config, history, model, schedule, tensorboard=tensorboard, checkpointer=checkpointer,
+                       evaluator=evaluator)
     return result, state
+
+
+def _make_model(config: RunConfig, dataset, schedule):
+    """(model, its optimizers, step options or None, how held-out data is scored: keras/classifier/None)."""
+    import keras
+
+    from .model import OPTIMIZERS, build_model
+    from .plugins import find_optimizers, is_plugin, load_plugin
+
+    if not is_plugin(config.model.name):
+        model = build_model(config.model.name, dataset.input_shape, dataset.num_classes, config.model.optimizer,
+                            schedule, top3_accuracy=config.step.top3_accuracy)
+        model.set_step_options(clip_norm=config.step.clip_norm, l2=config.step.l2, frozen=config.step.frozen)
+        model.optimizer.build(model.trainable_variables)
+        return model, [model.optimizer], config.step, "keras"
+    model = load_plugin(config.model.name).build(dataset.input_shape, dataset.num_classes)
+    if not model.compiled:
+        model.compile(optimizer=OPTIMIZERS[config.model.optimizer](learning_rate=schedule),
+                      loss=keras.losses.SparseCategoricalCrossentropy())
+    optimizers = find_optimizers(model)
+    for optimizer in optimizers:
+        optimizer.learning_rate = schedule  # the workbench's schedule drives every optimizer
+    # A model compiled with a loss is a classifier we can score; a GAN compiled without one is not.
+    return model, optimizers, None, "classifier" if getattr(model, "loss", None) is not None else None
 
 
 def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int):
@@ -203,7 +263,7 @@ def _roll_back(model, state: _Run, factor: float) -> tuple[int, int, float]:
     last = state.checkpointer.last
     # The rows after the checkpoint go; what went wrong and what was done about it stays.
     kept = [e for e in state.history.events if e["kind"] in ("nan", "rollback") and e["step"] >= last.step]
-    last.restore(model, state.schedule, state.history)
+    last.restore(model, state.optimizers, state.schedule, state.history)
     state.history.events.extend(kept)
     params = state.schedule.scale_rates(factor)
     event = state.history.add_event(last.step, "rollback", json.dumps({"lr_factor": factor, **params}))
@@ -243,10 +303,14 @@ def _summary(result: RunResult, seconds: float, *, stopped: bool, error: str | N
     return summary
 
 
-def _evaluate(model, x, y, batch_size) -> dict:
+def _evaluate(result: RunResult, x, y, batch_size) -> dict | None:
     """Loss and metrics on held-out samples."""
+    if result.evaluator == "classifier":
+        from .plugins import classifier_scores
+
+        return classifier_scores(result.model, x, y, batch_size)
     ds = data_module.to_tf_dataset(x, y, batch_size)
-    return {k: float(v) for k, v in model.evaluate(ds, verbose=0, return_dict=True).items()}
+    return {k: float(v) for k, v in result.model.evaluate(ds, verbose=0, return_dict=True).items()}
 
 
 def _prepare_run_folder(out: Path, config: RunConfig) -> None:
