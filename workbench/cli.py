@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", default="keras", help="keras | savedmodel | tflite | weights")
     export.add_argument("--to", help="where to write (default: RUN_DIR/export/…)")
 
+    finder = sub.add_parser("find-lr", help="LR range finder: sweep the rate, suggest a starting LR")
+    finder.add_argument("--config", help="a run config (TOML); its data, model and optimizer are used")
+    finder.add_argument("--start", default="1e-7")
+    finder.add_argument("--end", default="10")
+    finder.add_argument("--steps", default="100")
+    finder.add_argument("--csv", help="write lr, loss, smoothed loss per step here")
+    finder.add_argument("--plot", help="write the loss-vs-LR plot here (.png or .svg)")
+
     plot = sub.add_parser("plot", help="render a run's plots to PNG or SVG (headless)")
     plot.add_argument("run_dir", metavar="RUN_DIR")
     plot.add_argument("--to", required=True, help="FILE.png or FILE.svg")
@@ -203,6 +211,30 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+def _find_lr(args) -> int:
+    from .core.lr_finder import find_lr
+
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    numbers = {name: _parse_value(getattr(args, name)) for name in ("start", "end", "steps")}
+    for name, value in numbers.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"--{name}", "must be a number", value)
+    result = find_lr(config, start=float(numbers["start"]), end=float(numbers["end"]), steps=numbers["steps"])
+    if args.csv:
+        from .core.files import atomic_write_text
+
+        rows = "\n".join(f"{lr!r},{loss!r},{sm!r}" for lr, loss, sm in zip(result.lrs, result.losses,
+                                                                          result.smoothed))
+        atomic_write_text(Path(args.csv), "lr,loss,smoothed\n" + rows + "\n")
+    if args.plot:
+        from . import figures
+
+        figures.render_lr_finder(result, args.plot)
+    ended = "stopped when the loss diverged" if result.stopped_early else "full sweep"
+    print(f"suggested learning rate: {result.suggestion:.3g} ({len(result.lrs)} steps, {ended})")
+    return EXIT_OK
+
+
 def _gui(args) -> int:
     if sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
@@ -223,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "plot":
             return _plot(args)
+        if args.command == "find-lr":
+            return _find_lr(args)
         if args.command is None:
             args.config = None
         return _gui(args)

@@ -216,6 +216,43 @@ def _write_svg(widget, tmp: Path):
         module.correctCoordinates = original
 
 
+def render_lr_finder(result, path, *, width: int = 900, height: int = 550) -> Path:
+    """Loss against learning rate on a log axis, with the suggestion marked."""
+    import pyqtgraph as pg
+    from PySide6 import QtWidgets
+
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ConfigError("plot", "must end in .png or .svg", str(path))
+    ensure_app()
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+    plot = _styled_plot(widget, f"LR range finder: suggested {result.suggestion:.3g}")
+    plot.setLabel("bottom", "learning rate")
+    plot.setLabel("left", "loss")
+    plot.setLogMode(x=True)
+    plot.addLegend(offset=(10, 10), labelTextColor="#333333")
+    plot.plot(result.lrs, result.losses, pen=pg.mkPen("#9ecae1", width=1), name="loss")
+    plot.plot(result.lrs, result.smoothed, pen=pg.mkPen(LOSS_COLOR, width=2), name="smoothed")
+    plot.addItem(pg.InfiniteLine(np.log10(result.suggestion), angle=90,
+                                 pen=pg.mkPen(LR_COLOR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)))
+    finite = result.smoothed[np.isfinite(result.smoothed)]
+    raw = result.losses[np.isfinite(result.losses)]
+    if finite.size:  # the interesting part: up to well above the starting loss
+        plot.setYRange(min(float(finite.min()), float(raw.min())) * 0.9, float(finite[0]) * 1.6, padding=0)
+    widget.resize(width, height)
+    widget.show()
+    QtWidgets.QApplication.processEvents()
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".png":
+            _write_png(widget, tmp, width, height, 96)
+        else:
+            _write_svg(widget, tmp)
+    widget.close()
+    return path
+
+
 def plot_data_csv(history: History, epochs=()) -> str:
     """The plotted series: per step lr, loss, accuracy; validation at each epoch's last step."""
     ends = epoch_end_steps(history)
