@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     finder.add_argument("--csv", help="write lr, loss, smoothed loss per step here")
     finder.add_argument("--plot", help="write the loss-vs-LR plot here (.png or .svg)")
 
+    compare = sub.add_parser("compare", help="compare run folders: a table of final figures, an overlay plot")
+    compare.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
+    compare.add_argument("--plot", help="write the overlay of LR and loss here (.png or .svg)")
+
     plot = sub.add_parser("plot", help="render a run's plots to PNG or SVG (headless)")
     plot.add_argument("run_dir", metavar="RUN_DIR")
     plot.add_argument("--to", required=True, help="FILE.png or FILE.svg")
@@ -235,6 +239,18 @@ def _find_lr(args) -> int:
     return EXIT_OK
 
 
+def _compare(args) -> int:
+    from .core.runs import comparison_rows, format_table, open_run
+
+    folders = [open_run(path) for path in args.run_dirs]
+    print(format_table(comparison_rows(folders)))
+    if args.plot:
+        from . import figures
+
+        print(f"plot → {figures.render_comparison(folders, args.plot)}")
+    return EXIT_OK
+
+
 def _gui(args) -> int:
     if sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
@@ -257,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             return _plot(args)
         if args.command == "find-lr":
             return _find_lr(args)
+        if args.command == "compare":
+            return _compare(args)
         if args.command is None:
             args.config = None
         return _gui(args)

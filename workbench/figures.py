@@ -216,6 +216,64 @@ def _write_svg(widget, tmp: Path):
         module.correctCoordinates = original
 
 
+RUN_COLORS = ("#1b6ac9", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+
+
+def comparison_figure(folders, *, visible=None):
+    """LR (left, log) and loss (right) of several runs on one plot, a colour per run."""
+    import pyqtgraph as pg
+
+    from .core.runs import schedule_label
+
+    ensure_app()
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+    plot = _styled_plot(widget, "Run comparison: learning rate (dashed) and loss (solid)")
+    plot.setLabel("left", "learning rate")
+    plot.setLogMode(y=True)
+    loss_box = pg.ViewBox()
+    plot.showAxis("right")
+    plot.scene().addItem(loss_box)
+    right = plot.getAxis("right")
+    right.linkToView(loss_box)
+    right.setLogMode(False, False)
+    right.setLabel("loss")
+    _style_axis(right)
+    loss_box.setXLink(plot)
+    plot.vb.sigResized.connect(lambda: loss_box.setGeometry(plot.vb.sceneBoundingRect()))
+    legend = plot.addLegend(offset=(-10, 10), labelTextColor="#333333")
+    for i, folder in enumerate(folders):
+        if visible is not None and not visible[i]:
+            continue
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        steps = folder.history.column("step")
+        plot.plot(steps, folder.history.column("lr"), pen=pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
+        loss = pg.PlotDataItem(steps, folder.history.column("loss"), pen=pg.mkPen(color, width=1.5))
+        loss_box.addItem(loss)
+        legend.addItem(loss, f"{folder.path.name}: {schedule_label(folder.config)}")
+    return widget
+
+
+def render_comparison(folders, path, *, width: int = 1200, height: int = 700) -> Path:
+    from PySide6 import QtWidgets
+
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ConfigError("plot", "must end in .png or .svg", str(path))
+    widget = comparison_figure(folders)
+    widget.resize(width, height)
+    widget.show()
+    QtWidgets.QApplication.processEvents()
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".png":
+            _write_png(widget, tmp, width, height, 96)
+        else:
+            _write_svg(widget, tmp)
+    widget.close()
+    return path
+
+
 def render_lr_finder(result, path, *, width: int = 900, height: int = 550) -> Path:
     """Loss against learning rate on a log axis, with the suggestion marked."""
     import pyqtgraph as pg

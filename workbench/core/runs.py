@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .config import RunConfig
 from .errors import ConfigError
 from .recorder import History
@@ -78,3 +80,47 @@ def _epochs(path: Path) -> list:
         return []
     with open(path, newline="", encoding="utf-8") as f:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+
+
+def schedule_label(config: RunConfig) -> str:
+    """``staircase initial_lr=0.001 decay_steps=1000 decay_rate=0.1``: for legends and tables."""
+    params = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.schedule.params.items())
+    return f"{config.schedule.family} {params}"
+
+
+def comparison_rows(folders: list[RunFolder], tail: int = 50) -> list[dict]:
+    """One row of final figures per run: steps, final LR, loss over the last ``tail`` steps, scores."""
+    rows = []
+    for folder in folders:
+        loss = folder.history.column("loss")
+        last_epoch = folder.epochs[-1] if folder.epochs else {}
+        rows.append({
+            "run": folder.path.name,
+            "schedule": schedule_label(folder.config),
+            "steps": len(folder.history),
+            "final_lr": float(folder.history.column("lr")[-1]) if len(folder.history) else None,
+            "final_loss": float(np.nanmean(loss[-tail:])) if len(loss) else None,
+            "val_accuracy": last_epoch.get("val_accuracy"),
+            "test_accuracy": folder.summary.get("test", {}).get("accuracy"),
+        })
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """A plain-text table, columns aligned."""
+    if not rows:
+        return ""
+    names = list(rows[0])
+    cells = [[_fmt(row[n]) for n in names] for row in rows]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
