@@ -1,0 +1,134 @@
+"""The main window without training: start-up, named widgets, menus, TOML configs, remembered settings."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QToolButton
+
+from workbench.core.config import RunConfig
+
+NAMED = {
+    QToolButton: ("startButton", "pauseButton", "stepButton", "stopButton"),
+    QLineEdit: ("initialLrEdit", "decayStepsEdit", "decayRateEdit"),
+    QLabel: ("stepLabel",),
+}
+
+
+def test_window_opens_quickly_without_loading_tensorflow(tmp_path):
+    code = textwrap.dedent("""
+        import sys, time
+        started = time.perf_counter()
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from workbench.gui import MainWindow
+        window = MainWindow()
+        window.show()
+        app.processEvents()
+        print(round(time.perf_counter() - started, 2))
+        print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    seconds, loaded = out.stdout.strip().splitlines()[-2:]
+    assert loaded == "[]"
+    assert float(seconds) < 10  # ~1 s on a quiet machine; generous for a busy one
+
+
+def test_default_window_shows_the_default_run_and_every_named_widget(window):
+    assert window.config() == RunConfig()
+    for kind, names in NAMED.items():
+        for name in names:
+            assert window.findChild(kind, name) is not None, name
+    assert window.findChild(QToolButton, "pauseButton").isCheckable()
+    assert window.findChild(object, "scheduleCombo").currentData() == "staircase"
+    assert window.findChild(object, "schedulePreview").isVisible()
+    assert window.findChild(object, "trainingPlot").isVisible()
+    assert [m.title().replace("&", "") for m in window.menuBar().findChildren(type(window.menuBar().addMenu("x")))
+            if m.title() != "x"][:4] == ["File", "Run", "View", "Help"]
+
+
+def test_run_shortcuts_are_space_ctrl_r_and_ctrl_dot(window):
+    shortcut = {key: window.commands[key].shortcut() for key in ("start", "pause", "stop")}
+    assert shortcut["start"] == QKeySequence("Ctrl+R")
+    assert shortcut["pause"] == QKeySequence("Space")
+    assert shortcut["stop"] == QKeySequence("Ctrl+.")
+    assert not window.commands["pause"].isEnabled()  # nothing to pause yet
+
+
+def test_saved_toml_is_the_config_train_reads(window, tmp_path):
+    window.findChild(QLineEdit, "decayStepsEdit").setText("250")
+    window.findChild(QLineEdit, "decayRateEdit").setText("0.5")
+    window.training_panel.steps.setValue(750)
+    window.model_panel.optimizer.setCurrentText("adam")
+    path = tmp_path / "run.toml"
+    assert window.save_config(path)
+    loaded = RunConfig.load(path)
+    assert loaded == window.config()
+    assert loaded.schedule.params == {"initial_lr": 0.001, "decay_steps": 250, "decay_rate": 0.5}
+    assert (loaded.training.steps, loaded.model.optimizer) == (750, "adam")
+
+
+def test_opening_a_config_fills_the_panels(window, tmp_path):
+    config = RunConfig().with_overrides({
+        "schedule.family": "cosine", "schedule.decay_steps": 900, "training.steps": 900,
+        "data.batch_size": 32, "model.name": "cnn"})
+    path = tmp_path / "cosine.toml"
+    config.save(path)
+    assert window.open_config(path)
+    assert window.config() == config
+    assert window.findChild(QLineEdit, "decayStepsEdit").text() == "900"
+    assert window.schedule_form.combo.currentData() == "cosine"
+    assert window.windowTitle().startswith("cosine.toml")
+
+
+def test_a_broken_config_file_is_reported_in_the_window(window, tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("[schedule]\ndecay_steps = 0\n")
+    before = window.config()
+    assert not window.open_config(path)
+    assert "schedule.decay_steps must be a positive integer" in window.banner.text()
+    assert any("decay_steps" in line for line in window.log.lines())
+    assert window.config() == before
+    assert not window.findChildren(QMessageBox)
+
+
+def test_last_used_values_and_geometry_come_back(make_window):
+    first = make_window()
+    first.findChild(QLineEdit, "decayStepsEdit").setText("321")
+    first.training_panel.steps.setValue(1234)
+    first.resize(796, 750)  # within the offscreen screen (800 x 800), above the minimum size
+    first.close()
+    second = make_window()
+    assert second.config().schedule.params["decay_steps"] == 321
+    assert second.config().training.steps == 1234
+    assert (second.width(), second.height()) == (796, 750)
+
+
+def test_app_main_opens_the_config_it_is_given(qtbot, tmp_path):
+    from workbench.gui.app import main
+
+    path = tmp_path / "given.toml"
+    RunConfig().with_overrides({"schedule.decay_steps": 77}).save(path)
+    seen = {}
+
+    def look_and_close():
+        window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow"
+                      and w.isVisible())
+        seen["decay_steps"] = window.config().schedule.params["decay_steps"]
+        seen["title"] = QApplication.applicationName()
+        window.close()
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(look_and_close)
+    timer.start(200)
+    assert main(["--config", str(path)]) == 0
+    assert seen == {"decay_steps": 77, "title": "workbench"}

@@ -1,0 +1,343 @@
+"""The main window: panels for a run's settings, the live plot, and the run's controls.
+
+The window only wires things together: the panels describe a ``RunConfig``,
+``RunController`` runs it on a thread, the ~30 Hz clock feeds ``TrainingPlot``
+and the status bar from the history, and messages go to the log and banner.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QVBoxLayout, QWidget
+
+from workbench.core.config import RunConfig
+from workbench.core.errors import ConfigError
+
+from . import dialogs, window_settings
+from .actions import build_actions
+from .messages import LOGGED_EVENTS, ErrorBanner, MessageLog, describe_epoch, describe_event, describe_summary
+from .panels import DataPanel, ModelPanel, TrainingPanel
+from .plot_panel import TrainingPlot
+from .run_controller import IDLE, PAUSED, STOPPING, RunController
+from .schedule_form import ScheduleForm
+from .status import RunStatus
+
+STATE_MESSAGES = {
+    "idle": "Ready", "loading": "Loading TensorFlow and the data…", "running": "Training",
+    "paused": "Paused", "stopping": "Stopping after this batch…",
+}
+FALLBACK_PLANNED_STEPS = 3000  # what the preview spans when the run is limited by epochs only
+
+
+def planned_steps(config: RunConfig) -> int:
+    return config.training.steps or FALLBACK_PLANNED_STEPS
+
+
+class MainWindow(QMainWindow):
+    """The workbench window. ``MainWindow()`` opens the last-used (or default) run config."""
+
+    def __init__(self, config: RunConfig | None = None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self._base_config = RunConfig()  # keeps settings no panel shows (image_size, …)
+        self._config_path: Path | None = None
+        self._syncing_pause = False
+        self._last_logged = ""  # last pause/resume/stop event written to the log
+        self._outcome = ""  # how the last run ended, shown until the next one starts
+        self.last_result = None  # the RunResult of the last finished run
+        self.run = RunController(self)
+        self.commands = build_actions(self)  # name -> QAction (not QWidget.actions())
+        self._build_central()
+        self._build_docks()
+        self._build_menus()
+        self._build_toolbar()
+        self.status = RunStatus(self.statusBar())
+        self._connect()
+        window_settings.restore(self, config)
+        self._on_state_changed(IDLE)
+
+    # --- building ---
+
+    def _build_central(self):
+        self.banner = ErrorBanner()
+        self.plot = TrainingPlot()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.plot, 1)
+        self.setCentralWidget(central)
+
+    def _build_docks(self):
+        self.data_panel = DataPanel()
+        self.model_panel = ModelPanel()
+        self.training_panel = TrainingPanel(self.commands)
+        self.schedule_form = ScheduleForm()
+        self.log = MessageLog()
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        # Settings in one column on the left; the log only under the plot.
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.docks = {
+            "data": self._dock("Data", self.data_panel, left),
+            "model": self._dock("Model", self.model_panel, left),
+            "training": self._dock("Training", self.training_panel, left),
+            "schedule": self._dock("Schedule", self.schedule_form, left),
+            "log": self._dock("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea),
+        }
+        # Data and Model share a tabbed slot, so the column fits a 768-pixel-high screen.
+        self.tabifyDockWidget(self.docks["data"], self.docks["model"])
+        self.docks["data"].raise_()
+        column = [self.docks[k] for k in ("data", "training", "schedule")]
+        self.resizeDocks(column, [130, 170, 560], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["data"]], [380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["log"]], [120], Qt.Orientation.Vertical)
+
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self, objectName=f"{title.lower()}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self):
+        a, bar = self.commands, self.menuBar()
+        self._add_menu(bar, "&File", [a["open"], a["save"], None, a["quit"]])
+        self._add_menu(bar, "&Run", [a["start"], a["pause"], a["step"], a["stop"]])
+        docks = [dock.toggleViewAction() for dock in self.docks.values()]
+        self.log_lr_action = self.plot.log_lr_action()
+        self._add_menu(bar, "&View", docks + [None, self.log_lr_action, a["reset_zoom"]])
+        self._add_menu(bar, "&Help", [a["shortcuts"], a["about"]])
+
+    @staticmethod
+    def _add_menu(bar, title, actions):
+        menu = bar.addMenu(title)
+        for action in actions:
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
+
+    def _build_toolbar(self):
+        toolbar = QToolBar("Run", self, objectName="runToolBar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for key in ("start", "pause", "step", "stop", None, "open", "save"):
+            if key is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self.commands[key])
+        self.addToolBar(toolbar)
+
+    def _connect(self):
+        a, run = self.commands, self.run
+        a["start"].triggered.connect(self._on_start_triggered)
+        a["pause"].toggled.connect(self._on_pause_toggled)
+        a["step"].triggered.connect(self._on_step_triggered)
+        a["stop"].triggered.connect(self._on_stop_triggered)
+        a["open"].triggered.connect(self._on_open_triggered)
+        a["save"].triggered.connect(self._on_save_triggered)
+        a["quit"].triggered.connect(self.close)
+        a["reset_zoom"].triggered.connect(self.plot.fit_all)
+        a["shortcuts"].triggered.connect(lambda: dialogs.show_shortcuts(self))
+        a["about"].triggered.connect(lambda: dialogs.show_about(self))
+        run.stateChanged.connect(self._on_state_changed)
+        run.refreshDue.connect(self._on_refresh_due)
+        run.messagePosted.connect(self._on_message_posted)
+        run.eventRecorded.connect(self._on_event_recorded)
+        run.epochEnded.connect(self._on_epoch_ended)
+        run.runFinished.connect(self._on_run_finished)
+        run.runFailed.connect(self._on_run_failed)
+        self.schedule_form.scheduleChanged.connect(self._on_schedule_changed)
+        self.schedule_form.validityChanged.connect(self._on_schedule_validity_changed)
+        self.training_panel.plannedStepsChanged.connect(self._on_planned_steps_changed)
+        QApplication.instance().aboutToQuit.connect(self.run.shutdown)
+
+    # --- the config the panels describe ---
+
+    def config(self) -> RunConfig:
+        """The run the panels describe, validated; ConfigError names the first bad field."""
+        family, params = self.schedule_form.schedule()
+        overrides = {**self.data_panel.overrides(), **self.model_panel.overrides(),
+                     **self.training_panel.overrides(), "schedule.family": family}
+        overrides.update({f"schedule.{name}": value for name, value in params.items()})
+        return self._base_config.with_overrides(overrides)
+
+    def set_config(self, config: RunConfig) -> None:
+        self._base_config = config
+        for panel in (self.data_panel, self.model_panel, self.training_panel):
+            panel.set_config(config)
+        self.schedule_form.set_planned_steps(planned_steps(config))
+        self.schedule_form.set_schedule(config.schedule.family, config.schedule.params)
+        self.plot.reset(planned_steps(config))
+        self.plot.set_schedule(config.schedule.family, config.schedule.params)
+
+    def open_config(self, path) -> bool:
+        """Load a TOML run config into the panels; problems go to the log, not a dialog."""
+        try:
+            config = RunConfig.load(path)
+        except ConfigError as exc:
+            self.report_error(f"Could not open {path}: {exc}")
+            return False
+        self.set_config(config)
+        self._set_config_path(Path(path))
+        self.log.add(f"Opened {path}")
+        return True
+
+    def save_config(self, path) -> bool:
+        try:
+            self.config().save(path)
+        except (ConfigError, OSError) as exc:
+            self.report_error(f"Could not save {path}: {exc}")
+            return False
+        self._set_config_path(Path(path))
+        self.log.add(f"Saved {path}")
+        return True
+
+    def _set_config_path(self, path: Path):
+        self._config_path = path
+        self.setWindowTitle(f"{path.name} — workbench")
+
+    def report_error(self, message: str, details: str = "") -> None:
+        """Show an error without blocking: status bar, banner over the plot, and the log."""
+        self._outcome = f"Error: {message}"
+        self.statusBar().showMessage(self._outcome)
+        self.banner.show_error(message)
+        self.log.add(message, "error")
+        self.log.details(details)
+        self.docks["log"].show()
+
+    # --- run handlers ---
+
+    def _on_start_triggered(self):
+        if self.run.active:
+            return
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self.report_error(str(exc))
+            return
+        self.banner.hide()
+        self._outcome = ""
+        self.plot.reset(planned_steps(config))
+        self.plot.set_schedule(config.schedule.family, config.schedule.params)
+        self.status.clear(config.training.steps)
+        self.log.add(f"Starting: {config.model.name} on {config.data.dataset}, "
+                     f"{config.schedule.family} {json.dumps(config.schedule.params)}")
+        self.run.start(config)
+
+    def _on_pause_toggled(self, paused: bool):
+        if self._syncing_pause:
+            return
+        if paused:
+            self.run.pause()
+        else:
+            self.run.resume()
+
+    def _on_step_triggered(self):
+        self.run.step()
+
+    def _on_stop_triggered(self):
+        self.run.stop()
+
+    def _on_state_changed(self, state: str):
+        active = state != IDLE
+        a = self.commands
+        a["start"].setEnabled(not active and self.schedule_form.valid)
+        for key in ("pause", "step", "stop"):
+            a[key].setEnabled(active and state != STOPPING)
+        a["open"].setEnabled(not active)
+        self._syncing_pause = True  # mirror the state without sending a command back
+        a["pause"].setChecked(state == PAUSED)
+        self._syncing_pause = False
+        for panel in (self.data_panel, self.model_panel):
+            panel.setEnabled(not active)
+        self.training_panel.set_editable(not active)
+        self.schedule_form.set_running(active)
+        # How the last run ended (done, stopped, failed) stays shown until the next one.
+        self.statusBar().showMessage(self._outcome if state == IDLE and self._outcome else STATE_MESSAGES[state])
+
+    def _on_refresh_due(self):
+        history = self.run.history
+        if history is None:
+            return
+        self.plot.refresh(history, self.run.total_steps, running=self.run.active)
+        self.status.show_row(history.last(), self.run.total_steps, paused=self.run.state == PAUSED)
+
+    def _on_message_posted(self, text: str):
+        self.log.add(text)
+        self.statusBar().showMessage(text, 5000)
+
+    def _on_event_recorded(self, event: dict):
+        kind = event["kind"]
+        if kind == "schedule_rejected":
+            self.report_error(describe_event(event))
+        elif kind == "pause" and self._last_logged == "pause":
+            return  # single-stepping pauses after every batch: log the first pause only
+        elif kind in LOGGED_EVENTS:
+            self.log.add(describe_event(event), LOGGED_EVENTS[kind])
+            self._last_logged = kind
+
+    def _on_epoch_ended(self, record: dict):
+        self.log.add(describe_epoch(record))
+
+    def _on_run_finished(self, result):
+        self._outcome = describe_summary(result.summary)
+        self.log.add(self._outcome)
+        self.statusBar().showMessage(self._outcome)
+        self.last_result = result
+
+    def _on_run_failed(self, message: str, details: str):
+        self.report_error(message, details)
+
+    # --- form handlers ---
+
+    def _on_schedule_changed(self, family: str, params: dict):
+        if self.run.active:
+            if family == self.run.config.schedule.family:
+                self.run.change_schedule(params)
+                self.plot.set_schedule(family, params)
+        elif self.run.history is None:  # nothing trained yet: the plot shows the plan
+            self.plot.set_schedule(family, params)
+
+    def _on_schedule_validity_changed(self, valid: bool):
+        self.commands["start"].setEnabled(valid and not self.run.active)
+
+    def _on_planned_steps_changed(self, steps: int):
+        planned = steps or FALLBACK_PLANNED_STEPS
+        self.schedule_form.set_planned_steps(planned)
+        if not self.run.active and self.run.history is None:
+            self.plot.reset(planned)
+
+    def _on_open_triggered(self):
+        path = dialogs.ask_open_config(self, str(self._last_dir()))
+        if path:
+            self.open_config(path)
+
+    def _on_save_triggered(self):
+        start = self._config_path or self._last_dir() / "run.toml"
+        path = dialogs.ask_save_config(self, str(start))
+        if path:
+            self.save_config(path)
+
+    def _last_dir(self) -> Path:
+        return self._config_path.parent if self._config_path else Path.cwd()
+
+    # --- settings and closing ---
+
+    def closeEvent(self, event):
+        # Stop the run and wait for its thread before Qt deletes anything.
+        if self.run.active:
+            self.statusBar().showMessage("Stopping the run…")
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.run.shutdown()
+            finally:
+                QApplication.restoreOverrideCursor()
+        window_settings.save(self)
+        super().closeEvent(event)
+

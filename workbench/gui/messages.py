@@ -1,0 +1,97 @@
+"""Where the window says things: a log panel and a dismissable error banner.
+
+Neither is modal: an error from a run must never stack dialogs or stop the
+window from being used.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QToolButton
+
+COLORS = {"info": "#202020", "warning": "#8d6e00", "error": "#b71c1c"}
+# Run events worth a log line, and how loud; "step" (one per single step) is left out.
+LOGGED_EVENTS = {"pause": "info", "resume": "info", "stop": "info", "schedule": "info",
+                 "schedule_rejected": "error", "nan": "warning", "rollback": "warning"}
+
+
+def describe_event(event: dict) -> str:
+    kind, step, detail = event["kind"], event["step"], event.get("detail", "")
+    if kind == "schedule":
+        return f"Step {step}: schedule changed to {detail}"
+    if kind == "schedule_rejected":
+        return f"Step {step}: schedule change rejected: {detail}"
+    return f"Step {step}: {kind} {detail}".rstrip()
+
+
+def describe_epoch(record: dict) -> str:
+    parts = [f"{key} {value:.4f}" for key, value in record.items()
+             if key not in ("epoch", "steps") and isinstance(value, float)]
+    return f"Epoch {record['epoch'] + 1}: " + ", ".join(parts)
+
+
+def describe_summary(summary: dict) -> str:
+    """One line on how a run ended: steps, time, speed, held-out accuracy."""
+    how = "Stopped" if summary.get("stopped_early") else "Done"
+    text = f"{how}: {summary['steps']} steps in {summary['seconds']:.1f}s"
+    if summary.get("steps_per_second"):
+        text += f" ({summary['steps_per_second']:.0f} steps/s)"
+    if "accuracy" in summary.get("test", {}):
+        text += f", held-out accuracy {summary['test']['accuracy']:.4f}"
+    return text
+
+
+class MessageLog(QPlainTextEdit):
+    """Read-only, time-stamped lines; keeps the newest few thousand."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("messageLog")
+        self.setReadOnly(True)
+        self.setMaximumBlockCount(5000)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+
+    def add(self, text: str, level: str = "info") -> None:
+        stamp = time.strftime("%H:%M:%S")
+        body = html.escape(text).replace("\n", "<br>")
+        weight = "bold" if level == "error" else "normal"
+        self.appendHtml(f'<span style="color:#777">{stamp}</span> '
+                        f'<span style="color:{COLORS[level]}; font-weight:{weight}">{body}</span>')
+
+    def details(self, text: str) -> None:
+        """A block of monospace detail (a traceback) under the last line."""
+        if text:
+            self.appendHtml(f"<pre style='color:#555'>{html.escape(text.rstrip())}</pre>")
+
+    def lines(self) -> list[str]:
+        return self.toPlainText().splitlines()
+
+
+class ErrorBanner(QFrame):
+    """A red strip above the plot with the latest error; the close button hides it."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.label = QLabel(objectName="errorBannerText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(objectName="errorBannerClose", text="✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return "" if self.isHidden() else self.label.text()

@@ -1,0 +1,188 @@
+"""The GUI-thread side of training: one run at a time, its commands, the repaint clock.
+
+Owns the ``TrainingThread`` and the core ``RunControl`` it reads. The window
+connects to the signals here and never touches the thread itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from workbench.core.config import RunConfig
+from workbench.core.control import RunControl
+
+from .worker import TrainingThread
+
+REFRESH_MS = 33  # ~30 Hz: smooth to the eye, cheap for the GUI thread
+SCHEDULE_SETTLE_MS = 250  # typing "500" sends one change, not "5", "50", "500"
+
+IDLE, LOADING, RUNNING, PAUSED, STOPPING = "idle", "loading", "running", "paused", "stopping"
+
+
+class RunController(QObject):
+    """Start, pause, step, resume, stop and re-schedule one training run."""
+
+    stateChanged = Signal(str)
+    refreshDue = Signal()  # ~30 Hz while a run is going, and once after it ends
+    trainingStarted = Signal()
+    messagePosted = Signal(str)
+    eventRecorded = Signal(dict)
+    epochEnded = Signal(dict)
+    runFinished = Signal(object)  # RunResult
+    runFailed = Signal(str, str)  # message, details
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.config: RunConfig | None = None
+        self.control: RunControl | None = None
+        self.history = None  # the core History, once training has started
+        self.total_steps = 0
+        self.steps_per_epoch = 0
+        self._thread: TrainingThread | None = None
+        self._state = IDLE
+        self._pending_schedule: dict | None = None
+        self._clock = QTimer(self, interval=REFRESH_MS)
+        self._clock.timeout.connect(self.refreshDue)
+        self._settle = QTimer(self, interval=SCHEDULE_SETTLE_MS)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self._on_schedule_settled)
+
+    # --- state ---
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def active(self) -> bool:
+        """True from start() until the training thread has ended."""
+        return self._thread is not None
+
+    @property
+    def thread(self) -> TrainingThread | None:
+        return self._thread
+
+    @property
+    def settling(self) -> bool:
+        """True while a schedule edit waits for typing to pause before it is sent."""
+        return self._settle.isActive()
+
+    # --- commands ---
+
+    def start(self, config: RunConfig) -> None:
+        if self._thread is not None:
+            return
+        self.config, self.history = config, None
+        self.total_steps, self.steps_per_epoch = config.training.steps, 0
+        self.control = RunControl()
+        self._thread = self._make_thread(config, self.control)
+        self._thread.start()
+        self._clock.start()
+        self._set_state(LOADING)
+
+    def pause(self) -> None:
+        if self.control is not None and self.active and self._state != STOPPING:
+            self.control.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        if self.control is not None and self.active:
+            self.control.resume()
+            self._set_state(RUNNING if self.history is not None else LOADING)
+
+    def step(self) -> None:
+        """Let exactly one more batch run, then hold (pauses a running run first)."""
+        if self.control is not None and self.active:
+            if not self.control.paused:
+                self.control.pause()
+            self.control.step()
+            self._set_state(PAUSED)
+
+    def stop(self) -> None:
+        if self.control is not None and self.active:
+            self.control.stop()
+            self._set_state(STOPPING)
+
+    def change_schedule(self, params: dict) -> None:
+        """Send new schedule parameters to the run once the edits settle."""
+        if not self.active:
+            return
+        self._pending_schedule = dict(params)
+        self._settle.start()
+
+    def shutdown(self) -> None:
+        """Stop any run and wait for its thread to end (for closing the window)."""
+        self._settle.stop()
+        if self._thread is None:
+            return
+        self.control.stop()
+        self._thread.wait()
+        self._finish_thread()
+
+    # --- the training thread's signals (delivered queued, on this thread) ---
+
+    def _make_thread(self, config, control) -> TrainingThread:
+        thread = TrainingThread(config, control)
+        thread.trainingStarted.connect(self._on_training_started)
+        thread.messagePosted.connect(self._on_message_posted)
+        thread.eventRecorded.connect(self._on_event_recorded)
+        thread.epochEnded.connect(self._on_epoch_ended)
+        thread.runFinished.connect(self._on_run_finished)
+        thread.runFailed.connect(self._on_run_failed)
+        thread.finished.connect(self._on_thread_finished)
+        return thread
+
+    def _from_current_run(self) -> bool:
+        # Signals queued by a thread that shutdown() already waited for are stale.
+        return self._thread is not None and self.sender() is self._thread
+
+    def _on_training_started(self, history, total_steps, steps_per_epoch):
+        if not self._from_current_run():
+            return
+        self.history, self.total_steps, self.steps_per_epoch = history, total_steps, steps_per_epoch
+        if self._state == LOADING:
+            self._set_state(RUNNING)
+        self.trainingStarted.emit()
+
+    def _on_message_posted(self, text):
+        if self._from_current_run():
+            self.messagePosted.emit(text)
+
+    def _on_event_recorded(self, event):
+        if self._from_current_run():
+            self.eventRecorded.emit(event)
+
+    def _on_epoch_ended(self, record):
+        if self._from_current_run():
+            self.epochEnded.emit(record)
+
+    def _on_run_finished(self, result):
+        if self._from_current_run():
+            self.runFinished.emit(result)
+
+    def _on_run_failed(self, message, details):
+        if self._from_current_run():
+            self.runFailed.emit(message, details)
+
+    def _on_thread_finished(self):
+        if self._from_current_run():
+            self._finish_thread()
+
+    def _on_schedule_settled(self):
+        if self._pending_schedule and self.control is not None and self.active:
+            self.control.change_schedule(**self._pending_schedule)
+        self._pending_schedule = None
+
+    def _finish_thread(self):
+        thread, self._thread = self._thread, None
+        thread.wait()  # already over: returns at once
+        thread.deleteLater()
+        self._clock.stop()
+        self._settle.stop()
+        self.refreshDue.emit()  # draw the last rows
+        self._set_state(IDLE)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
