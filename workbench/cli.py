@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--schedule": "schedule.family", "--epochs": "training.epochs", "--steps": "training.steps",
         "--seed": "training.seed", "--checkpoint-steps": "training.checkpoint_steps",
         "--checkpoint-seconds": "training.checkpoint_seconds", "--on-nan": "training.on_nan",
-        "--nan-retries": "training.nan_retries",
+        "--nan-retries": "training.nan_retries", "--strategy": "training.strategy",
     }
     for flag, field in settings.items():
         train.add_argument(flag, dest=field, metavar=field.split(".")[1].upper(), help=f"sets {field}")

@@ -22,6 +22,7 @@ MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 COLOR_MODES = ("grayscale", "rgb")
 NAN_POLICIES = ("stop", "rollback", "pause")
+STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 @dataclass
@@ -67,6 +68,7 @@ class TrainingConfig:
     checkpoint_seconds: int = 60  # 0: not by time
     on_nan: str = "stop"  # stop | rollback (last checkpoint, LR x0.1) | pause (the window asks)
     nan_retries: int = 3  # rollbacks allowed before giving up
+    strategy: str = "default"  # default | mirrored (all local GPUs, else CPUs) | multiworker (TF_CONFIG)
 
 
 @dataclass
@@ -217,6 +219,7 @@ def _training(raw) -> TrainingConfig:
     _int(cfg.checkpoint_seconds, "training.checkpoint_seconds", 0, "must be a non-negative integer (0: off)")
     _choice(cfg.on_nan, "training.on_nan", NAN_POLICIES)
     _int(cfg.nan_retries, "training.nan_retries", 0, "must be a non-negative integer")
+    _choice(cfg.strategy, "training.strategy", STRATEGIES)
     return cfg
 
 

@@ -77,6 +77,8 @@ class StepHooks:
         record = {"step": step, "epoch": self.epoch, "lr": lr}
         record.update((k, v) for k, v in logs.items() if k not in record)
         record["wall_time"] = time.perf_counter() - self.started
+        if run.step_options is not None:
+            model.enforce_frozen()
         run.history.append(record)
         self.batch_in_epoch += 1
         run.reporter.on_step(record)
@@ -99,8 +101,9 @@ class StepHooks:
         record = {"epoch": epoch, "steps": int(mine.sum())}
         if mine.any():
             for name, values in rows.items():
-                if name not in ("step", "epoch", "lr", "wall_time"):
-                    record[name] = float(np.nanmean(values[mine]))
+                finite = values[mine][np.isfinite(values[mine])]
+                if name not in ("step", "epoch", "lr", "wall_time") and finite.size:
+                    record[name] = float(finite.mean())
         record.update((k, float(v)) for k, v in (logs or {}).items() if k.startswith("val_"))
         if run.held_out is not None:
             from .plugins import classifier_scores

@@ -30,13 +30,24 @@ class CustomStepModel(keras.Model):
             if top3_accuracy else []
         self.clip_norm = keras.Variable(0.0, trainable=False, name="clip_norm")
         self.l2_weight = keras.Variable(0.0, trainable=False, name="l2_weight")
-        # One flag per trainable variable: 1.0 keeps it exactly as it is.
+        # One flag per trainable variable: 1.0 zeroes its gradient. Momentum would still move it,
+        # so between batches enforce_frozen() puts frozen layers back (outside the step, which
+        # keeps the step free of cross-replica writes under tf.distribute).
         self.frozen_flags = [keras.Variable(0.0, trainable=False, name=f"frozen_{i}")
                              for i, _ in enumerate(self.trainable_weights)]
+        self._frozen_values: dict[str, list] = {}
 
     @property
     def metrics(self):
         return [self.loss_tracker, self.accuracy_metric, *self.extra_metrics]
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under MultiWorkerMirroredStrategy, Keras 3 builds by averaging a sample
+        # batch across workers eagerly, which fails. This model and its optimizer
+        # are built before fit, and the compiled loss builds itself when first used.
+        if self.built and self.optimizer is not None and self.optimizer.built:
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def get_config(self):
         return {**super().get_config(), "top3_accuracy": self.top3_accuracy}
@@ -47,11 +58,13 @@ class CustomStepModel(keras.Model):
         step = tf.identity(self.optimizer.iterations.value)
         lr = self.optimizer.learning_rate  # the schedule evaluated at `step`
         weights = self.trainable_weights
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
+            # Under tf.distribute, compute_loss divides by the replica count (gradients are summed).
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
             penalty = self.l2_weight * sum(ops.sum(ops.square(w)) for w in weights if len(w.shape) > 1)
-            total = loss + penalty  # inside the tape, or the sum has no gradient
+            total = loss + penalty / replicas  # inside the tape, or the sum has no gradient
         gradients = tape.gradient(total, weights)
         gradients = [g * (1.0 - flag) for g, flag in zip(gradients, self.frozen_flags)]
         # NaN in the data or a diverging rate shows here even when the loss
@@ -59,27 +72,30 @@ class CustomStepModel(keras.Model):
         grad_norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in gradients))
         clip = ops.where((self.clip_norm > 0) & (grad_norm > self.clip_norm),
                          self.clip_norm / ops.maximum(grad_norm, 1e-12), 1.0)
-        before = [tf.identity(w.value) for w in weights]
         self.optimizer.apply([g * clip for g in gradients], weights)
-        for w, old, flag in zip(weights, before, self.frozen_flags):
-            # Momentum would still move a frozen weight with a zero gradient.
-            w.assign(ops.where(flag > 0, old, w.value))
         # Per-step values, not running epoch means: the history is per step.
         self.reset_metrics()
-        self.loss_tracker.update_state(loss)
+        self.loss_tracker.update_state(loss * replicas)
         for metric in self.metrics[1:]:
             metric.update_state(y, y_pred)
         logs = {m.name: m.result() for m in self.metrics}
-        return {"step": step, "lr": lr, **logs, "grad_norm": grad_norm, "l2_penalty": penalty}
+        return self._for_strategy({"step": step, "lr": lr, **logs, "grad_norm": grad_norm, "l2_penalty": penalty})
 
     def test_step(self, data):
         x, y = data
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
-        self.loss_tracker.update_state(loss, sample_weight=ops.shape(y)[0])
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self.loss_tracker.update_state(loss * replicas, sample_weight=ops.shape(y)[0])
         for metric in self.metrics[1:]:
             metric.update_state(y, y_pred)
-        return {m.name: m.result() for m in self.metrics}
+        return self._for_strategy({m.name: m.result() for m in self.metrics})
+
+    def _for_strategy(self, logs: dict) -> dict:
+        """Under MultiWorkerMirroredStrategy Keras 3 averages logs along axis 0: give it one."""
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     # --- step options, from any thread between batches ---
 
@@ -97,10 +113,16 @@ class CustomStepModel(keras.Model):
             owners = {id(w): layer.name for layer in self.layers for w in layer.trainable_weights}
             for weight, flag in zip(self.trainable_weights, self.frozen_flags):
                 flag.assign(1.0 if owners.get(id(weight)) in frozen else 0.0)
+            self._frozen_values = {name: self.get_layer(name).get_weights() for name in frozen}
         if clip_norm is not None:
             self.clip_norm.assign(float(clip_norm))
         if l2 is not None:
             self.l2_weight.assign(float(l2))
+
+    def enforce_frozen(self) -> None:
+        """Put frozen layers back to their values when they were frozen (between batches)."""
+        for name, values in self._frozen_values.items():
+            self.get_layer(name).set_weights(values)
 
 
 def mlp(input_shape, num_classes: int, top3_accuracy: bool = False) -> CustomStepModel:

@@ -78,6 +78,34 @@ def seed_everything(seed: int, deterministic: bool) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def make_strategy(name: str):
+    """The ``tf.distribute`` strategy for ``training.strategy``: Keras' ``fit`` does the rest.
+
+    ``mirrored``: every local GPU, or every (logical) CPU when there is none.
+    ``multiworker``: the machines named in ``TF_CONFIG``, each running the same command.
+    """
+    import tensorflow as tf
+
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multiworker":
+        return _multiworker_strategy()
+    return tf.distribute.get_strategy()
+
+
+_MULTIWORKER = []
+
+
+def _multiworker_strategy():
+    """One per process: TensorFlow allows a single collective setup per program."""
+    import tensorflow as tf
+
+    if not _MULTIWORKER:
+        _MULTIWORKER.append(tf.distribute.MultiWorkerMirroredStrategy())
+    return _MULTIWORKER[0]
+
+
 def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter | None = None,
         out_dir=None, *, resume: bool = False) -> RunResult:
     """Train ``config`` to the end (or until stopped) and return the result.
@@ -93,16 +121,19 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
     reporter = reporter or Reporter()
     out = Path(out_dir) if out_dir is not None else None
     checkpoint = _open_folder(out, config, resume)
+    strategy = make_strategy(config.training.strategy)  # multi-worker setup must come before other TF work
     reporter.on_message(f"Loading {config.data.dataset}…")
     dataset = data_module.load_dataset(
         config.data.dataset, image_size=config.data.image_size, color_mode=config.data.color_mode)
     if dataset.non_finite_values():
         reporter.on_message(f"warning: the dataset holds {dataset.non_finite_values()} NaN or infinite values")
     seed_everything(config.training.seed, config.training.deterministic)
-    result, state = _build(config, dataset, control, reporter, out)
+    result, state = _build(config, dataset, control, reporter, out, strategy)
     if checkpoint is not None:
         state.history.extend_from_csv(out / "history.csv")
         checkpoint.restore(result.model, state.optimizers, result.schedule, state.history)
+        if state.step_options is not None:  # frozen layers stay at their restored values
+            result.model.set_step_options(frozen=state.step_options.frozen)
         state.checkpointer.last = checkpoint
         state.checkpointer.appender.rewrite()
         reporter.on_message(f"Resuming at step {checkpoint.step} (epoch {checkpoint.epoch + 1})")
@@ -161,7 +192,7 @@ def _open_folder(out: Path | None, config: RunConfig, resume: bool):
     return None
 
 
-def _build(config: RunConfig, dataset, control, reporter, out) -> tuple[RunResult, _Run]:
+def _build(config: RunConfig, dataset, control, reporter, out, strategy) -> tuple[RunResult, _Run]:
     """Data stream, schedule, model, checkpointer and TensorBoard writer for a run."""
     from .hooks import Checkpointer
     from .recorder import CsvAppender
@@ -170,8 +201,9 @@ def _build(config: RunConfig, dataset, control, reporter, out) -> tuple[RunResul
     (x_train, y_train), validation = data_module.split(
         dataset.x_train, dataset.y_train, config.data.validation_split)
     stream = data_module.TrainStream(x_train, y_train, config.data.batch_size, config.training.seed)
-    schedule = make_schedule(config.schedule.family, config.schedule.params)
-    model, optimizers, step_options, evaluator = _make_model(config, dataset, schedule)
+    with strategy.scope():
+        schedule = make_schedule(config.schedule.family, config.schedule.params)
+        model, optimizers, step_options, evaluator = _make_model(config, dataset, schedule)
     history = History()
     tensorboard = appender = None
     if out is not None:
@@ -264,6 +296,8 @@ def _roll_back(model, state: _Run, factor: float) -> tuple[int, int, float]:
     # The rows after the checkpoint go; what went wrong and what was done about it stays.
     kept = [e for e in state.history.events if e["kind"] in ("nan", "rollback") and e["step"] >= last.step]
     last.restore(model, state.optimizers, state.schedule, state.history)
+    if state.step_options is not None:
+        model.set_step_options(frozen=state.step_options.frozen)
     state.history.events.extend(kept)
     params = state.schedule.scale_rates(factor)
     event = state.history.add_event(last.step, "rollback", json.dumps({"lr_factor": factor, **params}))
