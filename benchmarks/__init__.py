@@ -1,0 +1,1 @@
+"""Benchmarks: ratios and latencies measured in one process, sides alternated, medians reported."""

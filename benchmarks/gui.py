@@ -1,0 +1,158 @@
+"""The window: start-up, a run inside it ÷ headless, its frame rate, a million-step history, the preview."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .common import Figure, bench_config, median
+
+STARTUP_PROBE = """
+import time
+t0 = time.perf_counter()
+from workbench.gui.app import make_app
+from workbench.gui import MainWindow
+app = make_app()
+window = MainWindow()
+window.show()
+app.processEvents()
+import sys
+print("tensorflow" in sys.modules, flush=True)
+"""
+
+
+def startup(rounds: int = 5) -> list[Figure]:
+    """Process start to the main window shown, timed from outside the process."""
+    seconds, tf_loaded = [], False
+    for _ in range(rounds):
+        started = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", STARTUP_PROBE], capture_output=True, text=True, timeout=120)
+        seconds.append(time.perf_counter() - started)
+        tf_loaded = tf_loaded or out.stdout.strip().endswith("True")
+    value = median(seconds)
+    return [Figure("start-up to window shown", value, "s", "≤ 1.0 s", value <= 1.0,
+                   f"TensorFlow imported at start-up: {'yes' if tf_loaded else 'no'}")]
+
+
+def _window_run(steps: int):
+    """Train inside the real window (offscreen), counting the plot's refreshes."""
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.gui import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    window.show()
+    window.set_config(bench_config(steps))
+    refreshes = []
+    original = window.plot.refresh
+
+    def counting(*args, **kwargs):
+        refreshes.append(time.perf_counter())
+        return original(*args, **kwargs)
+
+    window.plot.refresh = counting
+    window.run.start(window.config())
+    while window.run.active:
+        app.processEvents()
+        time.sleep(0.002)
+    history = window.run.history
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return history, refreshes
+
+
+def _steps_per_second(history) -> float:
+    wall, epochs = history.column("wall_time"), history.column("epoch")
+    first = int(np.argmax(epochs >= 2))
+    return (len(wall) - 1 - first) / (wall[-1] - wall[first - 1])
+
+
+def gui_vs_headless(steps: int = 800, rounds: int = 2) -> list[Figure]:
+    from workbench.core.session import run
+
+    gui, headless, fps = [], [], []
+    for _ in range(rounds):  # A B A B …
+        history, refreshes = _window_run(steps)
+        gui.append(_steps_per_second(history))
+        span = refreshes[-1] - refreshes[0] if len(refreshes) > 1 else 0
+        fps.append((len(refreshes) - 1) / span if span else 0.0)
+        headless.append(_steps_per_second(run(bench_config(steps)).history))
+    ratio = median(gui) / median(headless)
+    return [
+        Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
+               f"{median(gui):.0f} vs {median(headless):.0f} steps/s with the plot live"),
+        Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20),
+    ]
+
+
+def large_history(rows: int = 1_000_000) -> list[Figure]:
+    """A million recorded steps: the history's memory, and a pan/zoom repaint of the live plot."""
+    import tracemalloc
+
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.core.recorder import History
+    from workbench.gui.plot_panel import TrainingPlot
+
+    app = QApplication.instance() or QApplication([])
+    tracemalloc.start()
+    history = History()
+    rng = np.random.default_rng(0)
+    losses = 2.3 * np.exp(-np.arange(rows) / 2e5) + 0.05 * rng.random(rows)
+    for i in range(rows):
+        history.append({"step": i, "epoch": i // 1000, "lr": 0.001 * 0.1 ** (i // 300_000), "loss": losses[i],
+                        "accuracy": 0.9, "wall_time": i * 0.004})
+    history_mb = tracemalloc.get_traced_memory()[0] / 2**20
+    plot = TrainingPlot()
+    plot.resize(1200, 700)
+    plot.show()
+    plot.reset(rows)
+    plot.refresh(history, rows, running=False)
+    app.processEvents()
+    plot_mb = tracemalloc.get_traced_memory()[0] / 2**20 - history_mb
+    tracemalloc.stop()
+    view = plot.lr_plot.getViewBox()
+    repaint = []
+    for i in range(10):
+        view.setXRange(i * 50_000, i * 50_000 + 400_000 + (i % 2) * 200_000, padding=0)
+        started = time.perf_counter()
+        plot.grab()  # a full repaint of the widget
+        repaint.append((time.perf_counter() - started) * 1000)
+    plot.close()
+    total = history_mb + max(plot_mb, 0)
+    return [
+        Figure("1M-step history + plot memory", total, "MB", "≤ 64 MB", total <= 64,
+               f"history {history_mb:.0f} MB, plot {max(plot_mb, 0):.0f} MB"),
+        Figure("pan/zoom repaint at 1M steps", median(repaint), "ms", "≤ 33 ms", median(repaint) <= 33),
+    ]
+
+
+def preview_redraw(edits: int = 30) -> list[Figure]:
+    """Type a new decay_steps into the form: time until the preview has redrawn."""
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from workbench.gui import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    field = window.findChild(QLineEdit, "decayStepsEdit")
+    preview = window.findChild(object, "schedulePreview")
+    times = []
+    for i in range(edits):
+        started = time.perf_counter()
+        field.setText(str(500 + 10 * i))
+        field.editingFinished.emit()
+        app.processEvents()
+        preview.grab()
+        times.append((time.perf_counter() - started) * 1000)
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return [Figure("schedule preview redraw after an edit", median(times), "ms", "≤ 16 ms", median(times) <= 16)]
