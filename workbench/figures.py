@@ -122,20 +122,55 @@ def _metrics_plot(layout, history: History, epochs, title: str):
     return plot
 
 
+def _new_figure():
+    """A white ``GraphicsLayoutWidget`` laid out like a shown window, never drawn on screen."""
+    import pyqtgraph as pg
+
+    ensure_app()
+    pg.setConfigOptions(antialias=True)  # figures for print; the same output whatever ran before
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+    return widget
+
+
+def _check_suffix(path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ConfigError("to", "must end in .png or .svg", str(path))
+    return path
+
+
+def _save(widget, path: Path, width: int, height: int, dpi: int = 96) -> Path:
+    """Lay ``widget`` out at the logical size for ``dpi`` and write it as PNG or SVG, atomically."""
+    from PySide6 import QtWidgets
+
+    # Text and lines keep their proportions at any DPI; the logical size never
+    # drops below what the layout needs.
+    scale = min(dpi / 96.0, width / 480, height / 300)
+    widget.resize(round(width / scale), round(height / scale))
+    widget.show()
+    QtWidgets.QApplication.processEvents()
+    try:
+        with atomic_path(path) as tmp:
+            if path.suffix.lower() == ".png":
+                _write_png(widget, tmp, width, height, dpi)
+            else:
+                _write_svg(widget, tmp)
+    finally:
+        widget.close()
+    return path
+
+
 def build_figure(history: History, kind: str, *, events=(), epochs=(), title: str = ""):
     """A ``GraphicsLayoutWidget`` holding one figure; keep a reference while exporting."""
     import pyqtgraph as pg
 
-    ensure_app()
     if kind not in KINDS:
         raise ConfigError("plot", f"must be one of {', '.join(KINDS)}", kind)
     if not len(history):
         raise ConfigError("history", "has no steps to plot", show_got=False)
-    widget = pg.GraphicsLayoutWidget()
-    widget.setBackground("w")
-    # Laid out like a shown window, never drawn on screen.
-    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
-    pg.setConfigOptions(antialias=True)
+    widget = _new_figure()
     if kind == "training":
         _training_plot(widget, history, events, title)
     else:
@@ -146,29 +181,13 @@ def build_figure(history: History, kind: str, *, events=(), epochs=(), title: st
 def render(history: History, kind: str, path, *, width: int = 1200, height: int = 700, dpi: int = 96,
            events=(), epochs=(), title: str = "") -> Path:
     """Write figure ``kind`` to ``path`` (.png or .svg) atomically."""
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ConfigError("to", "must end in .png or .svg", str(path))
+    path = _check_suffix(path)
     for name, value, low, high in (("width", width, 100, 10000), ("height", height, 100, 10000),
                                    ("dpi", dpi, 36, 1200)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(name, f"must be an integer from {low} to {high}", value)
     widget = build_figure(history, kind, events=events, epochs=epochs, title=title)
-    # Lay out at the logical size, then render scaled: text and lines keep their
-    # proportions. The logical size never drops below what the layout needs.
-    scale = min(dpi / 96.0, width / 480, height / 300)
-    widget.resize(round(width / scale), round(height / scale))
-    widget.show()
-    from PySide6 import QtWidgets
-
-    QtWidgets.QApplication.processEvents()
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".png":
-            _write_png(widget, tmp, width, height, dpi)
-        else:
-            _write_svg(widget, tmp)
-    widget.close()
-    return path
+    return _save(widget, path, width, height, dpi)
 
 
 def _write_png(widget, tmp: Path, width: int, height: int, dpi: int):
@@ -225,10 +244,7 @@ def comparison_figure(folders, *, visible=None):
 
     from .core.runs import schedule_label
 
-    ensure_app()
-    widget = pg.GraphicsLayoutWidget()
-    widget.setBackground("w")
-    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+    widget = _new_figure()
     plot = _styled_plot(widget, "Run comparison: learning rate (dashed) and loss (solid)")
     plot.setLabel("left", "learning rate")
     plot.setLogMode(y=True)
@@ -256,36 +272,16 @@ def comparison_figure(folders, *, visible=None):
 
 
 def render_comparison(folders, path, *, width: int = 1200, height: int = 700) -> Path:
-    from PySide6 import QtWidgets
-
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ConfigError("plot", "must end in .png or .svg", str(path))
-    widget = comparison_figure(folders)
-    widget.resize(width, height)
-    widget.show()
-    QtWidgets.QApplication.processEvents()
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".png":
-            _write_png(widget, tmp, width, height, 96)
-        else:
-            _write_svg(widget, tmp)
-    widget.close()
-    return path
+    path = _check_suffix(path)
+    return _save(comparison_figure(folders), path, width, height)
 
 
 def render_lr_finder(result, path, *, width: int = 900, height: int = 550) -> Path:
     """Loss against learning rate on a log axis, with the suggestion marked."""
     import pyqtgraph as pg
-    from PySide6 import QtWidgets
 
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ConfigError("plot", "must end in .png or .svg", str(path))
-    ensure_app()
-    widget = pg.GraphicsLayoutWidget()
-    widget.setBackground("w")
-    widget.setAttribute(pg.QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+    path = _check_suffix(path)
+    widget = _new_figure()
     plot = _styled_plot(widget, f"LR range finder: suggested {result.suggestion:.3g}")
     plot.setLabel("bottom", "learning rate")
     plot.setLabel("left", "loss")
@@ -299,16 +295,7 @@ def render_lr_finder(result, path, *, width: int = 900, height: int = 550) -> Pa
     raw = result.losses[np.isfinite(result.losses)]
     if finite.size:  # the interesting part: up to well above the starting loss
         plot.setYRange(min(float(finite.min()), float(raw.min())) * 0.9, float(finite[0]) * 1.6, padding=0)
-    widget.resize(width, height)
-    widget.show()
-    QtWidgets.QApplication.processEvents()
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".png":
-            _write_png(widget, tmp, width, height, 96)
-        else:
-            _write_svg(widget, tmp)
-    widget.close()
-    return path
+    return _save(widget, path, width, height)
 
 
 def plot_data_csv(history: History, epochs=()) -> str:

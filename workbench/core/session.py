@@ -150,7 +150,8 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
             epoch, batch = hooks.position()
             state.checkpointer.save(result.model, state.optimizers, state.schedule, state.history,
                                     epoch=epoch, batch=batch)
-        if dataset.x_test is not None and len(state.history) and result.evaluator:
+        # A stopped run ends fast (closing the window waits for it): no held-out pass then.
+        if dataset.x_test is not None and len(state.history) and result.evaluator and not control.stop_requested:
             reporter.on_message("Evaluating on held-out data…")
             result.summary["test"] = _evaluate(result, dataset.x_test, dataset.y_test, config.data.batch_size)
     except BaseException as exc:
