@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+from workbench.core.config import RunConfig
 from workbench.core.control import RunControl
 from workbench.core.errors import RunFailed
 from workbench.core.recorder import Reporter
@@ -143,3 +144,19 @@ def test_failure_during_the_run_saves_what_was_trained(tiny_config, tmp_path):
     assert len(read_csv(tmp_path / "history.csv")["step"]) == 8
     assert (tmp_path / "model.keras").exists()
     assert "boom" in json.loads((tmp_path / "summary.json").read_text())["error"]
+
+
+def test_fast_mode_still_records_every_step():
+    """steps_per_execution runs several batches per call; a buffer in the step keeps each one's row."""
+    config = RunConfig().with_overrides({"training.steps": 96, "schedule.decay_steps": 30,
+                                         "training.steps_per_execution": 8, "data.validation_split": 0.0})
+    result = run(config)
+    steps = result.history.column("step")
+    np.testing.assert_array_equal(steps, np.arange(len(steps)))
+    assert 96 <= len(steps) < 96 + 8  # stops at the first execution boundary at or after 96
+    assert int(result.model.optimizer.iterations.numpy()) == len(steps)
+    reference = keras.optimizers.schedules.ExponentialDecay(0.001, 30, 0.1, staircase=True)
+    np.testing.assert_array_equal(result.history.column("lr").astype(np.float32),
+                                  np.array([float(reference(int(s))) for s in steps], dtype=np.float32))
+    assert np.all(np.isfinite(result.history.column("loss")))
+    assert len(np.unique(result.history.column("loss"))) > len(steps) // 2  # per-step values, not repeats

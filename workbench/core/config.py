@@ -69,6 +69,7 @@ class TrainingConfig:
     on_nan: str = "stop"  # stop | rollback (last checkpoint, LR x0.1) | pause (the window asks)
     nan_retries: int = 3  # rollbacks allowed before giving up
     strategy: str = "default"  # default | mirrored (all local GPUs, else CPUs) | multiworker (TF_CONFIG)
+    steps_per_execution: int = 1  # fast mode: batches per call; every step is still recorded
 
 
 @dataclass
@@ -220,6 +221,12 @@ def _training(raw) -> TrainingConfig:
     _choice(cfg.on_nan, "training.on_nan", NAN_POLICIES)
     _int(cfg.nan_retries, "training.nan_retries", 0, "must be a non-negative integer")
     _choice(cfg.strategy, "training.strategy", STRATEGIES)
+    _int(cfg.steps_per_execution, "training.steps_per_execution", 1, "must be a positive integer")
+    if cfg.steps_per_execution > 1000:
+        raise ConfigError("training.steps_per_execution", "must be at most 1000", cfg.steps_per_execution)
+    if cfg.steps_per_execution > 1 and cfg.strategy != "default":
+        raise ConfigError("training.steps_per_execution", "above 1 needs training.strategy = \"default\"",
+                          cfg.steps_per_execution)
     return cfg
 
 

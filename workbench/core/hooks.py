@@ -71,28 +71,43 @@ class StepHooks:
 
     def on_train_batch_end(self, model, logs):
         run = self.run
-        # A user's train_step may not report step or lr: they follow from the count and the schedule.
-        step = logs.get("step", float(len(run.history)))
-        lr = logs["lr"] if "lr" in logs else float(run.schedule.preview([step])[0])
-        record = {"step": step, "epoch": self.epoch, "lr": lr}
-        record.update((k, v) for k, v in logs.items() if k not in record)
-        record["wall_time"] = time.perf_counter() - self.started
         if run.step_options is not None:
             model.enforce_frozen()
-        run.history.append(record)
-        self.batch_in_epoch += 1
-        run.reporter.on_step(record)
-        if not _finite(record) and self._on_non_finite(model, record):
-            return
+        now = time.perf_counter() - self.started
+        for record in self._records(model, logs):
+            record["wall_time"] = now
+            run.history.append(record)
+            self.batch_in_epoch += 1
+            run.reporter.on_step(record)
+            if not _finite(record) and self._on_non_finite(model, record):
+                return
         if run.max_steps and len(run.history) >= run.max_steps:
             model.stop_training = True
             return
-        if _finite(record) and run.checkpointer.due(len(run.history)):
+        if _finite(run.history.last()) and run.checkpointer.due(len(run.history)):
             if self.batch_in_epoch < run.stream.batches_per_epoch:
                 self._checkpoint(model)
             else:  # after this epoch's validation, so the resumed run need not redo it
                 self.checkpoint_at_epoch_end = True
         self._between_batches(model)
+
+    def _records(self, model, logs) -> list[dict]:
+        """The rows for the step(s) Keras just ran: one, or in fast mode each step of the execution."""
+        run = self.run
+        step_log = getattr(model, "step_log", None)
+        if step_log is not None:
+            rows, names = np.asarray(step_log.numpy()), model.log_names
+            done = int(model.optimizer.iterations.numpy())
+            first = int(run.history.last()["step"]) + 1 if len(run.history) else done - 1 - (done - 1) % len(rows)
+            return [{"step": float(s), "epoch": self.epoch,
+                     **{n: float(v) for n, v in zip(names, rows[s % len(rows)]) if n != "step"}}
+                    for s in range(first, done)]
+        # A user's train_step may not report step or lr: they follow from the count and the schedule.
+        step = logs.get("step", float(len(run.history)))
+        lr = logs["lr"] if "lr" in logs else float(run.schedule.preview([step])[0])
+        record = {"step": step, "epoch": self.epoch, "lr": lr}
+        record.update((k, v) for k, v in logs.items() if k not in record)
+        return [record]
 
     def on_epoch_end(self, model, epoch, logs):
         run = self.run

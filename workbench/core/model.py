@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
@@ -36,6 +37,18 @@ class CustomStepModel(keras.Model):
         self.frozen_flags = [keras.Variable(0.0, trainable=False, name=f"frozen_{i}")
                              for i, _ in enumerate(self.trainable_weights)]
         self._frozen_values: dict[str, list] = {}
+        self.log_names = ["step", "lr", "loss", "accuracy", *(m.name for m in self.extra_metrics),
+                          "grad_norm", "l2_penalty"]
+        self.step_log = None  # fast mode: one row per step of a multi-step execution
+
+    def enable_step_log(self, steps_per_execution: int) -> None:
+        """Fast mode: keep every step's logs in a (k, names) buffer, read once per k steps.
+
+        Keras returns only the last step's logs from a multi-step execution; the
+        buffer keeps the rest, so every step still gets its row in the history.
+        """
+        self.step_log = keras.Variable(np.zeros((steps_per_execution, len(self.log_names))),
+                                       dtype="float64", trainable=False, name="step_log")
 
     @property
     def metrics(self):
@@ -78,8 +91,13 @@ class CustomStepModel(keras.Model):
         self.loss_tracker.update_state(loss * replicas)
         for metric in self.metrics[1:]:
             metric.update_state(y, y_pred)
-        logs = {m.name: m.result() for m in self.metrics}
-        return self._for_strategy({"step": step, "lr": lr, **logs, "grad_norm": grad_norm, "l2_penalty": penalty})
+        logs = {"step": step, "lr": lr, **{m.name: m.result() for m in self.metrics},
+                "grad_norm": grad_norm, "l2_penalty": penalty}
+        if self.step_log is not None:
+            row = ops.cast(step % self.step_log.shape[0], "int32")
+            values = ops.stack([ops.cast(logs[name], "float64") for name in self.log_names])
+            self.step_log.assign(tf.tensor_scatter_nd_update(self.step_log.value, [[row]], [values]))
+        return self._for_strategy(logs)
 
     def test_step(self, data):
         x, y = data
@@ -164,11 +182,14 @@ OPTIMIZERS = {
 
 
 def build_model(name: str, input_shape, num_classes: int, optimizer: str, schedule,
-                top3_accuracy: bool = False) -> CustomStepModel:
+                top3_accuracy: bool = False, steps_per_execution: int = 1) -> CustomStepModel:
     """Build and compile architecture ``name`` with ``optimizer`` driven by ``schedule``."""
     model = ARCHITECTURES[name](tuple(input_shape), num_classes, top3_accuracy)
+    if steps_per_execution > 1:
+        model.enable_step_log(steps_per_execution)
     model.compile(
         optimizer=OPTIMIZERS[optimizer](learning_rate=schedule),
         loss=keras.losses.SparseCategoricalCrossentropy(),
+        steps_per_execution=steps_per_execution,
     )
     return model

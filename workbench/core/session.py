@@ -238,10 +238,14 @@ def _make_model(config: RunConfig, dataset, schedule):
 
     if not is_plugin(config.model.name):
         model = build_model(config.model.name, dataset.input_shape, dataset.num_classes, config.model.optimizer,
-                            schedule, top3_accuracy=config.step.top3_accuracy)
+                            schedule, top3_accuracy=config.step.top3_accuracy,
+                            steps_per_execution=config.training.steps_per_execution)
         model.set_step_options(clip_norm=config.step.clip_norm, l2=config.step.l2, frozen=config.step.frozen)
         model.optimizer.build(model.trainable_variables)
         return model, [model.optimizer], config.step, "keras"
+    if config.training.steps_per_execution > 1:
+        raise ConfigError("training.steps_per_execution", "above 1 needs a built-in model (mlp or cnn)",
+                          config.training.steps_per_execution)
     model = load_plugin(config.model.name).build(dataset.input_shape, dataset.num_classes)
     if not model.compiled:
         model.compile(optimizer=OPTIMIZERS[config.model.optimizer](learning_rate=schedule),
