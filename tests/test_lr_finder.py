@@ -16,14 +16,14 @@ def test_suggestion_lies_inside_the_sweep_and_weights_are_restored():
     config = RunConfig()
     schedule = make_schedule("staircase", {})
     model = _make_model(config, load_digits(), schedule)[0]
-    before = [np.array(v) for v in model.variables]
-    slots_before = [np.array(v) for v in model.optimizer.variables]
+    before = [v.numpy().copy() for v in model.variables]
+    slots_before = [v.numpy().copy() for v in model.optimizer.variables]
     result = find_lr(config, start=1e-6, end=1.0, steps=60, model=model)
     assert 1e-6 <= result.suggestion <= 1.0
     assert result.lrs.min() >= 1e-6 * 0.999 and result.lrs.max() <= 1.0 * 1.001
     assert np.all(np.diff(result.lrs) > 0)
-    assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, model.variables))
-    assert all(np.array_equal(a, np.array(b)) for a, b in zip(slots_before, model.optimizer.variables))
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, model.variables))
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(slots_before, model.optimizer.variables))
     assert model.optimizer._learning_rate is schedule
 
 

@@ -136,10 +136,10 @@ def test_gradient_clipping_bounds_the_update():
 
     class Snapshot(Watch):
         def on_start(self, history, total_steps, steps_per_epoch):
-            initial["weights"] = [np.array(w) for w in self.model.trainable_weights]
+            initial["weights"] = [w.numpy().copy() for w in self.model.trainable_weights]
 
     result = run(config, reporter=Snapshot())
-    moved = [np.array(w) - w0 for w, w0 in zip(result.model.trainable_weights, initial["weights"])]
+    moved = [w.numpy() - w0 for w, w0 in zip(result.model.trainable_weights, initial["weights"])]
     # Plain SGD at rate 1 moves the weights by exactly the clipped gradient.
     assert np.sqrt(sum(np.sum(d * d) for d in moved)) == pytest.approx(0.01, rel=1e-3)
     assert result.history.column("grad_norm")[0] > 0.01  # the raw gradient was larger

@@ -103,9 +103,9 @@ def _sweep(model, x, y, config, start, end, steps, diverge):
     from .plugins import find_optimizers
 
     optimizers = find_optimizers(model)
-    saved_weights = [np.array(v) for v in model.variables]
+    saved_weights = [v.numpy().copy() for v in model.variables]
     saved_rates = [o._learning_rate for o in optimizers]
-    saved_slots = [[np.array(v) for v in o.variables] for o in optimizers]
+    saved_slots = [[v.numpy().copy() for v in o.variables] for o in optimizers]
     saved_counts = [int(o.iterations.numpy()) for o in optimizers]
     sweep = _sweep_schedule(start, end, steps)
     lrs, losses, best = [], [], math.inf
