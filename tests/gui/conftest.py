@@ -17,10 +17,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, QThread, QTimer
+from PySide6.QtWidgets import QMessageBox
 
 from gui_helpers import delete_now
 import workbench.gui  # noqa: F401  (first: applies the PySide6 6.12.0 workaround before any Qt call)
 from workbench.core.config import RunConfig
+from workbench.gui.gc_guard import collect_on_gui_thread
 
 # Qt messages that mean a thread or timer was misused; any of them fails the test.
 BAD_QT_MESSAGES = ("QThread: Destroyed", "another thread", "different thread", "Timers cannot")
@@ -64,14 +66,40 @@ def _is_running(obj) -> bool:
     return obj.isActive() if isinstance(obj, QTimer) else obj.isRunning()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gc_on_gui_thread(qapp):
+    """What every window does first, done before the leak check starts watching timers."""
+    collect_on_gui_thread(qapp)
+
+
 @pytest.fixture(autouse=True)
 def qt_settings_in_tmp(qapp, tmp_path):
-    """Each test reads and writes its own settings file, never the user's."""
+    """Each test reads and writes its own settings file, never the user's; its runs go to tmp_path/runs."""
     qapp.setOrganizationName("workbench")
     qapp.setApplicationName("workbench")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings().setValue("runs/folder", str(tmp_path / "runs"))
     yield tmp_path / "settings"
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    """Where the window puts the run folders of this test."""
+    return tmp_path / "runs"
+
+
+@pytest.fixture(autouse=True)
+def questions(monkeypatch):
+    """Modal questions would wait forever offscreen: record each and answer ``answers['next']`` (Yes)."""
+    asked = {"titles": [], "next": QMessageBox.StandardButton.Yes}
+
+    def question(parent, title, text, *args, **kwargs):
+        asked["titles"].append(title)
+        return asked["next"]
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return asked
 
 
 @pytest.fixture(autouse=True)

@@ -43,3 +43,13 @@ def show_about(parent: QWidget) -> None:
 def show_shortcuts(parent: QWidget) -> None:
     rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in SHORTCUTS)
     QMessageBox.information(parent, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+
+def confirm_stop_run(parent: QWidget) -> bool:
+    """Ask before closing mid-run; the run is saved to its folder either way it ends."""
+    answer = QMessageBox.question(
+        parent, "Stop the run?",
+        "A run is going. Stop it after the current batch, save it to its run folder and close?\n\n"
+        "(Run → Resume run… continues it later from its last checkpoint.)",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes

@@ -13,17 +13,23 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
+from workbench.core import schedule_math
 from workbench.core.config import RunConfig
 from workbench.core.errors import ConfigError
 
-from . import dialogs, window_settings
+from . import dialogs, gc_guard, run_folders, window_settings
 from .actions import build_actions
-from .messages import LOGGED_EVENTS, ErrorBanner, MessageLog, describe_epoch, describe_event, describe_summary
+from .export_actions import ExportActions
+from .messages import (
+    LOGGED_EVENTS, ErrorBanner, MessageLog, OfferBanner, describe_epoch, describe_event, describe_summary,
+)
 from .panels import DataPanel, ModelPanel, TrainingPanel
 from .plot_panel import TrainingPlot
-from .run_controller import IDLE, PAUSED, STOPPING, RunController
+from .recovery import RunRecovery
+from .run_controller import IDLE, PAUSED, RUNNING, STOPPING, RunController
 from .schedule_form import ScheduleForm
 from .status import RunStatus
+from .tasks import TaskRunner
 
 STATE_MESSAGES = {
     "idle": "Ready", "loading": "Loading TensorFlow and the data…", "running": "Training",
@@ -41,33 +47,41 @@ class MainWindow(QMainWindow):
 
     def __init__(self, config: RunConfig | None = None, parent=None):
         super().__init__(parent)
+        gc_guard.collect_on_gui_thread(QApplication.instance())  # before any training thread exists
         self.setObjectName("mainWindow")
         self._base_config = RunConfig()  # keeps settings no panel shows (image_size, …)
         self._config_path: Path | None = None
         self._syncing_pause = False
         self._last_logged = ""  # last pause/resume/stop event written to the log
         self._outcome = ""  # how the last run ended, shown until the next one starts
+        self._showing_run_schedule = False  # the form is being set from the run: do not send it back
         self.last_result = None  # the RunResult of the last finished run
         self.run = RunController(self)
+        self.tasks = TaskRunner(self)  # exports, LR sweeps, loading plugin files: off the GUI thread
         self.commands = build_actions(self)  # name -> QAction (not QWidget.actions())
         self._build_central()
         self._build_docks()
         self._build_menus()
         self._build_toolbar()
         self.status = RunStatus(self.statusBar())
+        self.exports = ExportActions(self)
+        self.recovery = RunRecovery(self)
         self._connect()
         window_settings.restore(self, config)
         self._on_state_changed(IDLE)
+        self.recovery.offer_unfinished()
 
     # --- building ---
 
     def _build_central(self):
         self.banner = ErrorBanner()
+        self.offers = OfferBanner()
         self.plot = TrainingPlot()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.offers)
         layout.addWidget(self.plot, 1)
         self.setCentralWidget(central)
 
@@ -106,8 +120,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self):
         a, bar = self.commands, self.menuBar()
-        self._add_menu(bar, "&File", [a["open"], a["save"], None, a["quit"]])
-        self._add_menu(bar, "&Run", [a["start"], a["pause"], a["step"], a["stop"]])
+        self._add_menu(bar, "&File", [a["open"], a["save"], None, a["export_model"], a["export_plot"],
+                                      a["export_history"], None, a["quit"]])
+        self._add_menu(bar, "&Run", [a["start"], a["pause"], a["step"], a["stop"], None, a["resume_run"]])
         docks = [dock.toggleViewAction() for dock in self.docks.values()]
         self.log_lr_action = self.plot.log_lr_action()
         self._add_menu(bar, "&View", docks + [None, self.log_lr_action, a["reset_zoom"]])
@@ -152,6 +167,9 @@ class MainWindow(QMainWindow):
         run.epochEnded.connect(self._on_epoch_ended)
         run.runFinished.connect(self._on_run_finished)
         run.runFailed.connect(self._on_run_failed)
+        run.modelBuilt.connect(self._on_model_built)
+        run.trainingStarted.connect(self._update_actions)
+        self.tasks.busyChanged.connect(self._on_tasks_busy_changed)
         self.schedule_form.scheduleChanged.connect(self._on_schedule_changed)
         self.schedule_form.validityChanged.connect(self._on_schedule_validity_changed)
         self.training_panel.plannedStepsChanged.connect(self._on_planned_steps_changed)
@@ -221,14 +239,27 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.report_error(str(exc))
             return
+        self.start_run(config)
+
+    def start_run(self, config: RunConfig, out_dir: Path | None = None, resume: bool = False) -> None:
+        """Train ``config`` into ``out_dir`` (a new run folder by default); ``resume`` continues it."""
+        if self.run.active:
+            return
+        # The window answers a NaN itself (roll back with a lower LR, or stop): the run waits for it.
+        config = config.with_overrides({"training.on_nan": "pause"})
+        out_dir = out_dir or run_folders.new_run_folder()
+        if resume:
+            self.set_config(config)
+        run_folders.remember_last_run(out_dir)
         self.banner.hide()
+        self.offers.withdraw()
         self._outcome = ""
         self.plot.reset(planned_steps(config))
         self.plot.set_schedule(config.schedule.family, config.schedule.params)
         self.status.clear(config.training.steps)
-        self.log.add(f"Starting: {config.model.name} on {config.data.dataset}, "
-                     f"{config.schedule.family} {json.dumps(config.schedule.params)}")
-        self.run.start(config)
+        self.log.add(f"{'Resuming' if resume else 'Starting'}: {config.model.name} on {config.data.dataset}, "
+                     f"{config.schedule.family} {json.dumps(config.schedule.params)} → {out_dir}")
+        self.run.start(config, out_dir, resume)
 
     def _on_pause_toggled(self, paused: bool):
         if self._syncing_pause:
@@ -246,20 +277,38 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, state: str):
         active = state != IDLE
-        a = self.commands
-        a["start"].setEnabled(not active and self.schedule_form.valid)
-        for key in ("pause", "step", "stop"):
-            a[key].setEnabled(active and state != STOPPING)
-        a["open"].setEnabled(not active)
+        self._update_actions()
         self._syncing_pause = True  # mirror the state without sending a command back
-        a["pause"].setChecked(state == PAUSED)
+        self.commands["pause"].setChecked(state == PAUSED)
         self._syncing_pause = False
         for panel in (self.data_panel, self.model_panel):
             panel.setEnabled(not active)
         self.training_panel.set_editable(not active)
         self.schedule_form.set_running(active)
+        if state in (RUNNING, IDLE):
+            self.offers.withdraw("nan")  # answered, or the run is over
         # How the last run ended (done, stopped, failed) stays shown until the next one.
         self.statusBar().showMessage(self._outcome if state == IDLE and self._outcome else STATE_MESSAGES[state])
+
+    def _update_actions(self):
+        """Enable what the run's state and a background job allow."""
+        state, busy, a = self.run.state, self.tasks.busy, self.commands
+        active = state != IDLE
+        a["start"].setEnabled(not active and not busy and self.schedule_form.valid)
+        # A job may be reading a paused run's weights: the run stays held until it is done.
+        for key in ("pause", "step", "stop"):
+            a[key].setEnabled(active and state != STOPPING and not busy)
+        for key in ("open", "resume_run"):
+            a[key].setEnabled(not active)
+        self.exports.update()
+
+    def _on_tasks_busy_changed(self, busy: bool):
+        self._update_actions()
+        if busy:
+            self.statusBar().showMessage(self.tasks.label)
+
+    def _on_model_built(self, _layers: list):
+        self._update_actions()
 
     def _on_refresh_due(self):
         history = self.run.history
@@ -274,7 +323,11 @@ class MainWindow(QMainWindow):
 
     def _on_event_recorded(self, event: dict):
         kind = event["kind"]
-        if kind == "schedule_rejected":
+        if kind == "nan":
+            self.recovery.on_nan(event)
+        elif kind in ("rollback", "plateau"):
+            self._show_run_schedule(json.loads(event["detail"]))
+        if kind in ("schedule_rejected", "step_options_rejected"):
             self.report_error(describe_event(event))
         elif kind == "pause" and self._last_logged == "pause":
             return  # single-stepping pauses after every batch: log the first pause only
@@ -284,6 +337,18 @@ class MainWindow(QMainWindow):
 
     def _on_epoch_ended(self, record: dict):
         self.log.add(describe_epoch(record))
+
+    def _show_run_schedule(self, detail: dict):
+        """The run changed its own rates (rollback, plateau rule): show them in the form and plot."""
+        family = self.run.config.schedule.family
+        names = [p.name for p in schedule_math.FAMILIES[family].params]
+        params = {k: v for k, v in detail.items() if k in names}
+        self._showing_run_schedule = True
+        try:
+            self.schedule_form.set_schedule(family, params)
+        finally:
+            self._showing_run_schedule = False
+        self.plot.set_schedule(family, params)
 
     def _on_run_finished(self, result):
         self._outcome = describe_summary(result.summary)
@@ -297,6 +362,8 @@ class MainWindow(QMainWindow):
     # --- form handlers ---
 
     def _on_schedule_changed(self, family: str, params: dict):
+        if self._showing_run_schedule:
+            return
         if self.run.active:
             if family == self.run.config.schedule.family:
                 self.run.change_schedule(params)
@@ -304,8 +371,8 @@ class MainWindow(QMainWindow):
         elif self.run.history is None:  # nothing trained yet: the plot shows the plan
             self.plot.set_schedule(family, params)
 
-    def _on_schedule_validity_changed(self, valid: bool):
-        self.commands["start"].setEnabled(valid and not self.run.active)
+    def _on_schedule_validity_changed(self, _valid: bool):
+        self._update_actions()
 
     def _on_planned_steps_changed(self, steps: int):
         planned = steps or FALLBACK_PLANNED_STEPS
@@ -330,7 +397,12 @@ class MainWindow(QMainWindow):
     # --- settings and closing ---
 
     def closeEvent(self, event):
-        # Stop the run and wait for its thread before Qt deletes anything.
+        going = self.run.active and self.run.state != STOPPING
+        if going and not dialogs.confirm_stop_run(self):
+            event.ignore()
+            return
+        self.tasks.shutdown()
+        # Stop the run (it saves its folder) and wait for its thread before Qt deletes anything.
         if self.run.active:
             self.statusBar().showMessage("Stopping the run…")
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

@@ -10,12 +10,13 @@ import html
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QToolButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton
 
 COLORS = {"info": "#202020", "warning": "#8d6e00", "error": "#b71c1c"}
 # Run events worth a log line, and how loud; "step" (one per single step) is left out.
 LOGGED_EVENTS = {"pause": "info", "resume": "info", "stop": "info", "schedule": "info",
-                 "schedule_rejected": "error", "nan": "warning", "rollback": "warning"}
+                 "schedule_rejected": "error", "nan": "warning", "rollback": "warning",
+                 "step_options": "info", "step_options_rejected": "error", "plateau": "warning"}
 
 
 def describe_event(event: dict) -> str:
@@ -24,6 +25,16 @@ def describe_event(event: dict) -> str:
         return f"Step {step}: schedule changed to {detail}"
     if kind == "schedule_rejected":
         return f"Step {step}: schedule change rejected: {detail}"
+    if kind == "step_options":
+        return f"Step {step}: step options changed to {detail}"
+    if kind == "step_options_rejected":
+        return f"Step {step}: step options change rejected: {detail}"
+    if kind == "nan":
+        return f"Step {step}: the loss is not finite ({detail})"
+    if kind == "rollback":
+        return f"Step {step}: rolled back to the last checkpoint, schedule now {detail}"
+    if kind == "plateau":
+        return f"Step {step}: no better val_loss for a while, rates lowered: {detail}"
     return f"Step {step}: {kind} {detail}".rstrip()
 
 
@@ -95,3 +106,48 @@ class ErrorBanner(QFrame):
 
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
+
+
+class OfferBanner(QFrame):
+    """A strip above the plot that offers a choice without blocking: text and a few buttons.
+
+    Each button hides the banner and then runs its action; a new offer
+    replaces the one shown (never a stack of dialogs).
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("offerBanner")
+        self.label = QLabel(objectName="offerBannerText")
+        self.label.setWordWrap(True)
+        self._buttons = QHBoxLayout()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addLayout(self._buttons)
+        self.kind = ""  # what is on offer ("resume", "nan"), for the window and tests
+        self.hide()
+
+    def offer(self, kind: str, text: str, choices) -> None:
+        """Show ``text`` with one button per ``(label, objectName, action)``."""
+        while self._buttons.count():
+            self._buttons.takeAt(0).widget().deleteLater()
+        for label, name, action in choices:
+            button = QPushButton(label, objectName=name)
+            button.clicked.connect(self._chosen(action))
+            self._buttons.addWidget(button)
+        self.kind = kind
+        self.label.setText(text)
+        self.show()
+
+    def withdraw(self, kind: str | None = None) -> None:
+        """Hide the offer (only if it is ``kind``'s, when given)."""
+        if kind is None or kind == self.kind:
+            self.kind = ""
+            self.hide()
+
+    def _chosen(self, action):
+        def choose():
+            self.withdraw()
+            action()
+        return choose

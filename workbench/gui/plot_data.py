@@ -6,7 +6,8 @@ from itertools import accumulate
 
 import numpy as np
 
-SMOOTHED = ("loss", "accuracy")
+UNSMOOTHED = ("step", "epoch", "wall_time")  # counters and clocks: a moving average means nothing
+INITIAL_CAPACITY = 1024
 
 
 def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.ndarray:
@@ -32,18 +33,36 @@ def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.nda
     return np.asarray(out, dtype=float)
 
 
-class Columns:
-    """Growable float columns (capacity doubles) plus smoothed copies of some of them."""
+def smoothed_name(name: str) -> bool:
+    """Losses and metrics are smoothed; counters, clocks and learning rates are drawn as they are."""
+    return name not in UNSMOOTHED and not name.endswith("lr")
 
-    def __init__(self, names):
-        self.names = tuple(names)
+
+class Columns:
+    """Growable float columns (capacity doubles) plus smoothed copies of the losses and metrics.
+
+    Starts with ``names``; a column that first appears in a later snapshot (a
+    plugin's ``g_loss``, say) is added then, NaN for the rows before it.
+    """
+
+    def __init__(self, names=()):
         self._size = 0
-        self._data = {name: np.empty(1024) for name in self.names}
-        self._smooth = {name: np.empty(1024) for name in SMOOTHED if name in self.names}
+        self._capacity = INITIAL_CAPACITY
+        self._data: dict[str, np.ndarray] = {}
+        self._smooth: dict[str, np.ndarray] = {}
         self._weight = 0.0
+        for name in names:
+            self._add(name)
+
+    @property
+    def names(self) -> tuple:
+        return tuple(self._data)
 
     def __len__(self) -> int:
         return self._size
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._data
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._data[name][: self._size]
@@ -55,13 +74,16 @@ class Columns:
         self._size = 0
 
     def extend(self, rows: dict, weight: float) -> None:
-        """Append ``rows`` (a History snapshot); missing columns become NaN."""
+        """Append ``rows`` (a History snapshot); missing columns become NaN, new ones are added."""
         count = len(next(iter(rows.values()), ()))
         if not count:
             return
+        for name in rows:
+            if name not in self._data:
+                self._add(name)
         self._reserve(self._size + count)
         new = slice(self._size, self._size + count)
-        for name in self.names:
+        for name in self._data:
             self._data[name][new] = rows.get(name, np.full(count, np.nan))
         if weight != self._weight:
             self._weight = weight
@@ -79,14 +101,18 @@ class Columns:
         for name, smooth in self._smooth.items():
             smooth[: self._size] = ema(self[name], weight)
 
+    def _add(self, name: str) -> None:
+        self._data[name] = np.full(self._capacity, np.nan)
+        if smoothed_name(name):
+            self._smooth[name] = np.full(self._capacity, np.nan)
+
     def _reserve(self, size: int) -> None:
-        capacity = len(next(iter(self._data.values())))
-        if size <= capacity:
+        if size <= self._capacity:
             return
-        while capacity < size:
-            capacity *= 2
+        while self._capacity < size:
+            self._capacity *= 2
         for store in (self._data, self._smooth):
             for name, column in store.items():
-                grown = np.empty(capacity)
+                grown = np.full(self._capacity, np.nan)
                 grown[: self._size] = column[: self._size]
                 store[name] = grown

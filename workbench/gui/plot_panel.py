@@ -1,9 +1,11 @@
-"""The live training plot: LR and loss on one plot, metrics below, x = step.
+"""The live training plot: LR and losses on one plot, metrics below, x = step.
 
 ``refresh(history)`` is called by the window's ~30 Hz clock and reads only the
 rows, events and epochs that are new since the last call, so a long run costs
-the same per frame as a short one. Every per-step curve downsamples ('peak')
-and clips to the view, which keeps 100k-step histories smooth.
+the same per frame as a short one. Every column the step records gets a curve
+(see ``plot_series``): a GAN's ``d_loss`` and ``g_loss`` each on the loss axis.
+Every per-step curve downsamples ('peak') and clips to the view, which keeps
+100k-step histories smooth.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from workbench.core import schedule_math
 
 from .plot_data import Columns
+from .plot_series import Palette, Series, axis_for, curve, make_series, points
 from .schedule_preview import sample_steps
 from .style import COLORS, configure_pyqtgraph
 
@@ -25,24 +28,10 @@ MARKED_EVENTS = {
     "pause": "paused", "schedule": "LR edit", "schedule_rejected": "edit rejected", "stop": "stop",
     "nan": "NaN loss", "rollback": "rollback",
 }
-
-
-def _curve(target, color, width=1.5, alpha=255, name=None, style=Qt.PenStyle.SolidLine):
-    """A per-step line: downsampled by peaks and clipped to the view, so long runs stay fast."""
-    color = pg.mkColor(color)
-    color.setAlpha(alpha)
-    item = pg.PlotDataItem(pen=pg.mkPen(color, width=width, style=style), name=name)
-    item.setDownsampling(auto=True, method="peak")
-    item.setClipToView(True)
-    target.addItem(item)
-    return item
-
-
-def _points(plot_or_view, color, name):
-    item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), symbol="o", symbolSize=6,
-                           symbolBrush=color, symbolPen=None, name=name)
-    plot_or_view.addItem(item)
-    return item
+# Where along the line each label sits, so labels at the same step do not overlap.
+LABEL_POSITION = {"nan": 0.86, "rollback": 0.74}
+# Shown in the legend before the first step of a built-in model.
+BUILT_IN_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
 class TrainingPlot(QWidget):
@@ -52,7 +41,10 @@ class TrainingPlot(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.setObjectName("trainingPlot")
-        self.columns = Columns(("step", "lr", "loss", "accuracy", "wall_time"))
+        self.columns = Columns(("step", "lr", "wall_time"))
+        self.series: dict[str, Series] = {}  # column name -> its curves
+        self._palette = Palette()
+        self._val_points: dict[str, pg.PlotDataItem] = {}  # val_* name -> its per-epoch points
         self.markers: list[tuple[int, str]] = []  # (step, event kind) drawn so far
         self._events_seen = self._epochs_seen = 0
         self._marker_items: list[tuple] = []  # (plot, InfiniteLine)
@@ -102,7 +94,8 @@ class TrainingPlot(QWidget):
         self.metrics_plot = self._graphics.addPlot(row=1, col=0)
         self.metrics_plot.setXLink(self.lr_plot)
         self.metrics_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.metrics_plot.setLabel("left", "accuracy")
+        self.metrics_plot.setLabel("left", "metrics")
+        self.metrics_plot.getAxis("left").enableAutoSIPrefix(False)  # not "(x0.001)" for accuracies
         self.metrics_plot.setLabel("bottom", "step")
         self.metrics_plot.getAxis("right").setWidth(self.lr_plot.getAxis("right").width())
         self.metrics_plot.showAxis("right")
@@ -110,6 +103,7 @@ class TrainingPlot(QWidget):
         self._graphics.ci.layout.setRowStretchFactor(0, 3)
         self._graphics.ci.layout.setRowStretchFactor(1, 2)
         self._add_curves()
+        self._expect(BUILT_IN_COLUMNS)
         self._apply_loss_log_mode()
 
     def _add_loss_view(self):
@@ -123,36 +117,105 @@ class TrainingPlot(QWidget):
         self.lr_plot.vb.sigResized.connect(self._on_lr_view_resized)
 
     def _add_curves(self):
-        legend = self.lr_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 200))
-        self.lr_curve = _curve(self.lr_plot, COLORS["lr"], width=2, name="learning rate")
-        self.lr_ahead = _curve(self.lr_plot, COLORS["lr"], width=1.5, alpha=150, name="schedule ahead",
-                               style=Qt.PenStyle.DashLine)
-        self.loss_raw = _curve(self.loss_view, COLORS["loss"], width=1, alpha=55)
-        self.loss_curve = _curve(self.loss_view, COLORS["loss"], width=2)
-        self.val_loss = _points(self.loss_view, COLORS["val_loss"], "val_loss")
-        for item, name in ((self.loss_curve, "loss (smoothed)"), (self.val_loss, "val loss")):
-            legend.addItem(item, name)
-        metrics_legend = self.metrics_plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
-        metrics_legend.setBrush(pg.mkBrush(255, 255, 255, 200))
-        self.accuracy_raw = _curve(self.metrics_plot, COLORS["accuracy"], width=1, alpha=55)
-        self.accuracy_curve = _curve(self.metrics_plot, COLORS["accuracy"], width=2, name="accuracy (smoothed)")
-        self.val_accuracy = _points(self.metrics_plot, COLORS["val_accuracy"], "val accuracy")
+        self.legend = self.lr_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.lr_curve = curve(self.lr_plot, COLORS["lr"], width=2, name="learning rate")
+        self.lr_ahead = curve(self.lr_plot, COLORS["lr"], width=1.5, alpha=150, name="schedule ahead",
+                              style=Qt.PenStyle.DashLine)
+        self.metrics_legend = self.metrics_plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
+        self.metrics_legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+
+    # --- the curves of each recorded column ---
+
+    def _ensure_series(self, names) -> None:
+        """Curves for every plottable column in ``names`` that has none yet."""
+        for name in names:
+            axis = axis_for(name)
+            if axis is None or name in self.series:
+                continue
+            target, legend = self._axis_target(axis)
+            series = make_series(name, axis, self._palette.color(name, axis), target, legend)
+            if axis == "loss":
+                for item in series.items():
+                    item.setLogMode(False, self.log_loss.isChecked())
+            self.series[name] = series
+
+    def _expect(self, names) -> None:
+        """Legend entries for columns a run will record, before it records them."""
+        for name in names:
+            if name.startswith("val_"):
+                self._val_item(name)
+            else:
+                self._ensure_series([name])
+
+    def _axis_target(self, axis: str):
+        return {"loss": (self.loss_view, self.legend), "lr": (self.lr_plot, self.legend),
+                "metrics": (self.metrics_plot, self.metrics_legend)}[axis]
+
+    def _remove_series(self) -> None:
+        for series in self.series.values():
+            target, legend = self._axis_target(series.axis)
+            legend.removeItem(series.line)
+            for item in series.items():
+                target.removeItem(item)
+        for name, item in self._val_points.items():
+            target, legend = self._axis_target("loss" if "loss" in name else "metrics")
+            legend.removeItem(item)
+            target.removeItem(item)
+        self.series.clear()
+        self._val_points.clear()
+        self._palette.reset()
+
+    def _val_item(self, name: str) -> pg.PlotDataItem:
+        """Per-epoch points for a validation figure (``val_loss``, ``val_accuracy``…), made on first use."""
+        item = self._val_points.get(name)
+        if item is None:
+            axis = "loss" if "loss" in name else "metrics"
+            target, legend = self._axis_target(axis)
+            trained = self.series.get(name[len("val_"):])
+            color = COLORS.get(name) or (trained.color if trained else "#555555")
+            item = points(target, color)
+            if axis == "loss":
+                item.setLogMode(False, self.log_loss.isChecked())
+            legend.addItem(item, name.replace("_", " ", 1))
+            self._val_points[name] = item
+        return item
+
+    # Named curves of the built-in model (tests and the screenshot read them).
+    @property
+    def loss_curve(self):
+        return self.series["loss"].line
+
+    @property
+    def loss_raw(self):
+        return self.series["loss"].raw
+
+    @property
+    def accuracy_curve(self):
+        return self.series["accuracy"].line
+
+    @property
+    def val_loss(self):
+        return self._val_item("val_loss")
+
+    @property
+    def val_accuracy(self):
+        return self._val_item("val_accuracy")
 
     # --- feeding it ---
 
-    def reset(self, total_steps: int) -> None:
-        """Forget the last run; show the plan for the next."""
+    def reset(self, total_steps: int, expected=BUILT_IN_COLUMNS) -> None:
+        """Forget the last run; show the plan for the next, with legend entries for ``expected`` columns."""
         self.columns.clear()
+        self._remove_series()
+        self._expect(expected)
         self._events_seen = self._epochs_seen = 0
         for plot, line in self._marker_items:
             plot.removeItem(line)
         self._marker_items.clear()
         self.markers.clear()
         self._total = int(total_steps)
-        for item in (self.lr_curve, self.loss_raw, self.loss_curve, self.accuracy_raw,
-                     self.accuracy_curve, self.val_loss, self.val_accuracy):
-            item.setData([], [])
+        self.lr_curve.setData([], [])
         self._draw_ahead(running=True)
         self.lr_plot.enableAutoRange()
         self.loss_view.enableAutoRange()
@@ -173,6 +236,7 @@ class TrainingPlot(QWidget):
         new_rows = len(history) > len(self.columns)
         if new_rows:
             self.columns.extend(history.snapshot(len(self.columns)), self._smoothing_weight())
+            self._ensure_series(self.columns.names)
             self._draw_rows()
         self._draw_events(history.events)
         self._draw_epochs(history.epochs)
@@ -194,10 +258,9 @@ class TrainingPlot(QWidget):
         c = self.columns
         steps = c["step"]
         self.lr_curve.setData(steps, c["lr"])
-        self.loss_raw.setData(steps, c["loss"])
-        self.loss_curve.setData(steps, c.smoothed("loss"))
-        self.accuracy_raw.setData(steps, c["accuracy"])
-        self.accuracy_curve.setData(steps, c.smoothed("accuracy"))
+        for name, series in self.series.items():
+            if name in c:
+                series.draw(steps, c)
 
     def _draw_ahead(self, running: bool):
         if not running or self._schedule is None or self._total <= 0:
@@ -226,7 +289,7 @@ class TrainingPlot(QWidget):
         self.markers.append((step, kind))
         for plot, label in ((self.lr_plot, MARKED_EVENTS[kind]), (self.metrics_plot, None)):
             line = pg.InfiniteLine(step, angle=90, pen=self._marker_pen(kind), label=label,
-                                   labelOpts={"position": 0.98, "color": COLORS[kind],
+                                   labelOpts={"position": LABEL_POSITION.get(kind, 0.98), "color": COLORS[kind],
                                               "fill": (255, 255, 255, 170), "anchors": [(0, 0), (0, 0)]})
             plot.addItem(line, ignoreBounds=True)
             self._marker_items.append((plot, line))
@@ -241,9 +304,11 @@ class TrainingPlot(QWidget):
             return
         self._epochs_seen = len(epochs)
         ends = np.cumsum([e.get("steps", 0) for e in epochs]) - 1  # last step of each epoch
-        for item, key in ((self.val_loss, "val_loss"), (self.val_accuracy, "val_accuracy")):
-            values = np.array([e.get(key, np.nan) for e in epochs], dtype=float)
-            item.setData(ends, values)
+        names = sorted({k for e in epochs for k in e if k.startswith("val_")})
+        for name in names:
+            values = np.array([e.get(name, np.nan) for e in epochs], dtype=float)
+            finite = np.isfinite(values)  # an all-NaN scatter has no bounds
+            self._val_item(name).setData(ends[finite], values[finite])
 
     # --- view ---
 
@@ -295,6 +360,8 @@ class TrainingPlot(QWidget):
     def _apply_loss_log_mode(self):
         on = self.log_loss.isChecked()
         self.lr_plot.getAxis("right").setLogMode(y=on)
-        for item in (self.loss_raw, self.loss_curve, self.val_loss):
+        items = [i for s in self.series.values() if s.axis == "loss" for i in s.items()]
+        items += [i for name, i in self._val_points.items() if "loss" in name]
+        for item in items:
             item.setLogMode(False, on)
 

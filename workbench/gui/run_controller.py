@@ -23,6 +23,8 @@ class RunController(QObject):
     """Start, pause, step, resume, stop and re-schedule one training run."""
 
     stateChanged = Signal(str)
+    modelBuilt = Signal(list)  # names of the layers with weights (what can be frozen)
+    samplesReady = Signal(object)  # images from a plugin's generate()
     refreshDue = Signal()  # ~30 Hz while a run is going, and once after it ends
     trainingStarted = Signal()
     messagePosted = Signal(str)
@@ -36,6 +38,8 @@ class RunController(QObject):
         self.config: RunConfig | None = None
         self.control: RunControl | None = None
         self.history = None  # the core History, once training has started
+        self.model = None  # the run's model, from its building on; read it only while the run holds
+        self.out_dir = None  # the run folder
         self.total_steps = 0
         self.steps_per_epoch = 0
         self._thread: TrainingThread | None = None
@@ -67,15 +71,21 @@ class RunController(QObject):
         """True while a schedule edit waits for typing to pause before it is sent."""
         return self._settle.isActive()
 
+    @property
+    def model_readable(self) -> bool:
+        """True when the model exists and nothing trains it: the run is over, or paused."""
+        return self.model is not None and self._state in (IDLE, PAUSED)
+
     # --- commands ---
 
-    def start(self, config: RunConfig) -> None:
+    def start(self, config: RunConfig, out_dir=None, resume: bool = False) -> None:
+        """Run ``config``, writing its run folder to ``out_dir``; ``resume`` continues that folder."""
         if self._thread is not None:
             return
-        self.config, self.history = config, None
+        self.config, self.history, self.model, self.out_dir = config, None, None, out_dir
         self.total_steps, self.steps_per_epoch = config.training.steps, 0
         self.control = RunControl()
-        self._thread = self._make_thread(config, self.control)
+        self._thread = self._make_thread(config, self.control, out_dir, resume)
         self._thread.start()
         self._clock.start()
         self._set_state(LOADING)
@@ -103,6 +113,17 @@ class RunController(QObject):
             self.control.stop()
             self._set_state(STOPPING)
 
+    def rollback(self, lr_factor: float) -> None:
+        """Back to the last checkpoint with the schedule's rates times ``lr_factor``; the run goes on."""
+        if self.control is not None and self.active and self._state != STOPPING:
+            self.control.rollback(lr_factor)
+            self._set_state(RUNNING)
+
+    def change_step_options(self, **options) -> None:
+        """Clip norm, L2 weight or frozen layers for the next batch (also while paused)."""
+        if self.control is not None and self.active and self._state != STOPPING:
+            self.control.change_step_options(**options)
+
     def change_schedule(self, params: dict) -> None:
         """Send new schedule parameters to the run once the edits settle."""
         if not self.active:
@@ -121,8 +142,10 @@ class RunController(QObject):
 
     # --- the training thread's signals (delivered queued, on this thread) ---
 
-    def _make_thread(self, config, control) -> TrainingThread:
-        thread = TrainingThread(config, control)
+    def _make_thread(self, config, control, out_dir, resume) -> TrainingThread:
+        thread = TrainingThread(config, control, out_dir, resume)
+        thread.modelBuilt.connect(self._on_model_built)
+        thread.samplesReady.connect(self._on_samples_ready)
         thread.trainingStarted.connect(self._on_training_started)
         thread.messagePosted.connect(self._on_message_posted)
         thread.eventRecorded.connect(self._on_event_recorded)
@@ -135,6 +158,15 @@ class RunController(QObject):
     def _from_current_run(self) -> bool:
         # Signals queued by a thread that shutdown() already waited for are stale.
         return self._thread is not None and self.sender() is self._thread
+
+    def _on_model_built(self, model, layers):
+        if self._from_current_run():
+            self.model = model
+            self.modelBuilt.emit(layers)
+
+    def _on_samples_ready(self, images):
+        if self._from_current_run():
+            self.samplesReady.emit(images)
 
     def _on_training_started(self, history, total_steps, steps_per_epoch):
         if not self._from_current_run():
@@ -149,8 +181,13 @@ class RunController(QObject):
             self.messagePosted.emit(text)
 
     def _on_event_recorded(self, event):
-        if self._from_current_run():
-            self.eventRecorded.emit(event)
+        if not self._from_current_run():
+            return
+        # The run pauses itself on a NaN (on_nan = "pause"): show it as paused. A pause
+        # event the person already answered with resume is stale: control says so.
+        if event["kind"] in ("pause", "nan") and self._state == RUNNING and self.control.paused:
+            self._set_state(PAUSED)
+        self.eventRecorded.emit(event)
 
     def _on_epoch_ended(self, record):
         if self._from_current_run():
