@@ -11,23 +11,21 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from workbench.core import schedule_math
 from workbench.core.config import RunConfig
 from workbench.core.errors import ConfigError
 
-from . import dialogs, gc_guard, run_folders, window_settings
+from . import dialogs, gc_guard, run_folders, window_layout, window_settings
 from .actions import build_actions
 from .export_actions import ExportActions
-from .messages import (
-    LOGGED_EVENTS, ErrorBanner, MessageLog, OfferBanner, describe_epoch, describe_event, describe_summary,
-)
-from .panels import DataPanel, ModelPanel, TrainingPanel
-from .plot_panel import TrainingPlot
+from .messages import LOGGED_EVENTS, describe_epoch, describe_event, describe_summary
+from .panels import is_plugin
+from .plot_panel import BUILT_IN_COLUMNS
+from .plugin_actions import PluginActions
 from .recovery import RunRecovery
 from .run_controller import IDLE, PAUSED, RUNNING, STOPPING, RunController
-from .schedule_form import ScheduleForm
 from .status import RunStatus
 from .tasks import TaskRunner
 
@@ -59,94 +57,18 @@ class MainWindow(QMainWindow):
         self.run = RunController(self)
         self.tasks = TaskRunner(self)  # exports, LR sweeps, loading plugin files: off the GUI thread
         self.commands = build_actions(self)  # name -> QAction (not QWidget.actions())
-        self._build_central()
-        self._build_docks()
-        self._build_menus()
-        self._build_toolbar()
+        window_layout.build_central(self)
+        window_layout.build_docks(self)
+        window_layout.build_menus(self)
+        window_layout.build_toolbar(self)
         self.status = RunStatus(self.statusBar())
         self.exports = ExportActions(self)
         self.recovery = RunRecovery(self)
+        self.plugins = PluginActions(self, self.menus["model"])
         self._connect()
         window_settings.restore(self, config)
         self._on_state_changed(IDLE)
         self.recovery.offer_unfinished()
-
-    # --- building ---
-
-    def _build_central(self):
-        self.banner = ErrorBanner()
-        self.offers = OfferBanner()
-        self.plot = TrainingPlot()
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.offers)
-        layout.addWidget(self.plot, 1)
-        self.setCentralWidget(central)
-
-    def _build_docks(self):
-        self.data_panel = DataPanel()
-        self.model_panel = ModelPanel()
-        self.training_panel = TrainingPanel(self.commands)
-        self.schedule_form = ScheduleForm()
-        self.log = MessageLog()
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        # Settings in one column on the left; the log only under the plot.
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
-        self.docks = {
-            "data": self._dock("Data", self.data_panel, left),
-            "model": self._dock("Model", self.model_panel, left),
-            "training": self._dock("Training", self.training_panel, left),
-            "schedule": self._dock("Schedule", self.schedule_form, left),
-            "log": self._dock("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea),
-        }
-        # Data and Model share a tabbed slot, so the column fits a 768-pixel-high screen.
-        self.tabifyDockWidget(self.docks["data"], self.docks["model"])
-        self.docks["data"].raise_()
-        column = [self.docks[k] for k in ("data", "training", "schedule")]
-        self.resizeDocks(column, [130, 170, 560], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["data"]], [380], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["log"]], [120], Qt.Orientation.Vertical)
-
-    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self, objectName=f"{title.lower()}Dock")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _build_menus(self):
-        a, bar = self.commands, self.menuBar()
-        self._add_menu(bar, "&File", [a["open"], a["save"], None, a["export_model"], a["export_plot"],
-                                      a["export_history"], None, a["quit"]])
-        self._add_menu(bar, "&Run", [a["start"], a["pause"], a["step"], a["stop"], None, a["resume_run"]])
-        docks = [dock.toggleViewAction() for dock in self.docks.values()]
-        self.log_lr_action = self.plot.log_lr_action()
-        self._add_menu(bar, "&View", docks + [None, self.log_lr_action, a["reset_zoom"]])
-        self._add_menu(bar, "&Help", [a["shortcuts"], a["about"]])
-
-    @staticmethod
-    def _add_menu(bar, title, actions):
-        menu = bar.addMenu(title)
-        for action in actions:
-            if action is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(action)
-        return menu
-
-    def _build_toolbar(self):
-        toolbar = QToolBar("Run", self, objectName="runToolBar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for key in ("start", "pause", "step", "stop", None, "open", "save"):
-            if key is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(self.commands[key])
-        self.addToolBar(toolbar)
 
     def _connect(self):
         a, run = self.commands, self.run
@@ -168,11 +90,14 @@ class MainWindow(QMainWindow):
         run.runFinished.connect(self._on_run_finished)
         run.runFailed.connect(self._on_run_failed)
         run.modelBuilt.connect(self._on_model_built)
+        run.samplesReady.connect(self._on_samples_ready)
         run.trainingStarted.connect(self._update_actions)
+        self.model_panel.step_options.changed.connect(self._on_step_options_changed)
         self.tasks.busyChanged.connect(self._on_tasks_busy_changed)
         self.schedule_form.scheduleChanged.connect(self._on_schedule_changed)
         self.schedule_form.validityChanged.connect(self._on_schedule_validity_changed)
         self.training_panel.plannedStepsChanged.connect(self._on_planned_steps_changed)
+        self.model_panel.modelChanged.connect(self._on_model_changed)
         QApplication.instance().aboutToQuit.connect(self.run.shutdown)
 
     # --- the config the panels describe ---
@@ -191,7 +116,11 @@ class MainWindow(QMainWindow):
             panel.set_config(config)
         self.schedule_form.set_planned_steps(planned_steps(config))
         self.schedule_form.set_schedule(config.schedule.family, config.schedule.params)
-        self.plot.reset(planned_steps(config))
+        self._reset_plot(config)
+
+    def _reset_plot(self, config: RunConfig):
+        # A user's own step records its own columns: its curves come as they appear.
+        self.plot.reset(planned_steps(config), () if is_plugin(config.model.name) else BUILT_IN_COLUMNS)
         self.plot.set_schedule(config.schedule.family, config.schedule.params)
 
     def open_config(self, path) -> bool:
@@ -254,8 +183,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.offers.withdraw()
         self._outcome = ""
-        self.plot.reset(planned_steps(config))
-        self.plot.set_schedule(config.schedule.family, config.schedule.params)
+        self._reset_plot(config)
+        self.samples.clear_images()
         self.status.clear(config.training.steps)
         self.log.add(f"{'Resuming' if resume else 'Starting'}: {config.model.name} on {config.data.dataset}, "
                      f"{config.schedule.family} {json.dumps(config.schedule.params)} → {out_dir}")
@@ -281,8 +210,8 @@ class MainWindow(QMainWindow):
         self._syncing_pause = True  # mirror the state without sending a command back
         self.commands["pause"].setChecked(state == PAUSED)
         self._syncing_pause = False
-        for panel in (self.data_panel, self.model_panel):
-            panel.setEnabled(not active)
+        self.data_panel.setEnabled(not active)
+        self.model_panel.set_running(active)
         self.training_panel.set_editable(not active)
         self.schedule_form.set_running(active)
         if state in (RUNNING, IDLE):
@@ -298,8 +227,9 @@ class MainWindow(QMainWindow):
         # A job may be reading a paused run's weights: the run stays held until it is done.
         for key in ("pause", "step", "stop"):
             a[key].setEnabled(active and state != STOPPING and not busy)
-        for key in ("open", "resume_run"):
+        for key in ("open", "resume_run", "open_step"):
             a[key].setEnabled(not active)
+        a["find_lr"].setEnabled(not active and not busy)
         self.exports.update()
 
     def _on_tasks_busy_changed(self, busy: bool):
@@ -307,8 +237,17 @@ class MainWindow(QMainWindow):
         if busy:
             self.statusBar().showMessage(self.tasks.label)
 
-    def _on_model_built(self, _layers: list):
+    def _on_model_built(self, layers: list):
+        if layers:  # the built-in model's layers with weights, as built
+            self.model_panel.step_options.set_layers(layers)
         self._update_actions()
+
+    def _on_samples_ready(self, images):
+        self.samples.show_images(images)
+        self.docks["samples"].show()
+
+    def _on_step_options_changed(self, change: dict):
+        self.run.change_step_options(**change)  # applies at the next batch; ignored when no run is going
 
     def _on_refresh_due(self):
         history = self.run.history
@@ -377,8 +316,17 @@ class MainWindow(QMainWindow):
     def _on_planned_steps_changed(self, steps: int):
         planned = steps or FALLBACK_PLANNED_STEPS
         self.schedule_form.set_planned_steps(planned)
+        self._show_plan()
+
+    def _on_model_changed(self, _name: str):
+        self._show_plan()
+
+    def _show_plan(self):
+        """Before the first run, the plot shows the planned length and the model's expected curves."""
         if not self.run.active and self.run.history is None:
-            self.plot.reset(planned)
+            plugin = is_plugin(self.model_panel.model_name)
+            self.plot.reset(self.training_panel.steps.value() or FALLBACK_PLANNED_STEPS,
+                            () if plugin else BUILT_IN_COLUMNS)
 
     def _on_open_triggered(self):
         path = dialogs.ask_open_config(self, str(self._last_dir()))

@@ -139,6 +139,7 @@ class TrainingPlot(QWidget):
                 for item in series.items():
                     item.setLogMode(False, self.log_loss.isChecked())
             self.series[name] = series
+            self._show_metrics_plot()
 
     def _expect(self, names) -> None:
         """Legend entries for columns a run will record, before it records them."""
@@ -165,6 +166,20 @@ class TrainingPlot(QWidget):
         self.series.clear()
         self._val_points.clear()
         self._palette.reset()
+        self._show_metrics_plot()
+
+    def _show_metrics_plot(self) -> None:
+        """The metrics plot only when there are metrics (a GAN reports none): the LR plot gets the x axis."""
+        shown = any(s.axis == "metrics" for s in self.series.values()) or any(
+            "loss" not in name for name in self._val_points)
+        if shown == self.metrics_plot.isVisible():
+            return
+        self.metrics_plot.setVisible(shown)
+        self._graphics.ci.layout.setRowStretchFactor(1, 2 if shown else 0)
+        self._graphics.ci.layout.setRowMaximumHeight(1, 1e6 if shown else 0)
+        bottom = self.lr_plot.getAxis("bottom")
+        bottom.setStyle(showValues=not shown)
+        bottom.setLabel("" if shown else "step")
 
     def _val_item(self, name: str) -> pg.PlotDataItem:
         """Per-epoch points for a validation figure (``val_loss``, ``val_accuracy``…), made on first use."""
@@ -179,6 +194,7 @@ class TrainingPlot(QWidget):
                 item.setLogMode(False, self.log_loss.isChecked())
             legend.addItem(item, name.replace("_", " ", 1))
             self._val_points[name] = item
+            self._show_metrics_plot()
         return item
 
     # Named curves of the built-in model (tests and the screenshot read them).

@@ -98,6 +98,7 @@ def make_series(name: str, axis: str, color: str, target, legend) -> Series:
     """Curves for ``name`` on ``target`` (a plot or view box), with a legend entry."""
     if axis == "lr":
         line = curve(target, color, width=1.2, style=Qt.PenStyle.DotLine)
+        line.setZValue(-1)  # under the run's own LR line, which it usually equals
         series = Series(name, axis, color, line)
         legend.addItem(line, name)
         return series

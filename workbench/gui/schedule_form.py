@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLa
 from workbench.core import schedule_math
 from workbench.core.errors import ConfigError
 
-from .schedule_preview import SchedulePreview
+from .schedule_preview import SchedulePreview, round_significant
 from .style import set_flag
 
 LIST_KINDS = ("boundaries", "values")
@@ -149,6 +149,18 @@ class ScheduleForm(QWidget):
         self.combo.setCurrentIndex(self.combo.findData(family))
         self.combo.blockSignals(False)
         self._show_family(family, {name: format_value(v) for name, v in params.items()})
+
+    def set_first_lr(self, lr: float) -> str | None:
+        """Put ``lr`` in the family's first learning-rate field (piecewise: its first value); its name, or None."""
+        for name, field in self._fields.items():
+            if field.param.kind == "lr":
+                field.set_value(round_significant(lr))
+                return name
+            if field.param.kind == "values":
+                values = parse_text(field.text(), "values")
+                field.set_value([round_significant(lr), *values[1:]])
+                return name
+        return None
 
     def set_planned_steps(self, steps: int) -> None:
         self._planned = max(int(steps), 1)

@@ -20,6 +20,14 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+def loss_text(row: dict) -> str:
+    """``Loss 0.1234``, or each loss a user's step reports: ``d_loss 0.69 · g_loss 0.71``."""
+    if "loss" in row:
+        return f"Loss {row['loss']:.4f}"
+    losses = [f"{name} {value:.4f}" for name, value in row.items() if "loss" in name]
+    return " · ".join(losses[:3]) or "Loss –"
+
+
 class StepRate:
     """Steps per second from (time, steps done) samples over a short window."""
 
@@ -73,7 +81,7 @@ class RunStatus:
         self.step.setText(f"Step {done:,} / {total:,}" if total else f"Step {done:,}")
         self.epoch.setText(f"Epoch {int(last['epoch']) + 1}")
         self.lr.setText(f"LR {last['lr']:.3g}")
-        self.loss.setText(f"Loss {last['loss']:.4f}")
+        self.loss.setText(loss_text(last))
         self.rate.setText("paused" if paused else f"{rate:,.0f} steps/s")
         remaining = (total - done) / rate if total and rate > 0 else math.inf
         self.eta.setText("ETA –" if paused else f"ETA {format_duration(remaining)}")
