@@ -17,7 +17,7 @@ import workbench  # noqa: F401  (registers the workbench's Keras classes for loa
 from workbench.core.config import RunConfig
 from workbench.gui.export_dialogs import ExportModelDialog, ExportPlotDialog
 
-from test_training_run import FIRST_STEPS_MS, button, pause_and_hold, rows, start_and_wait, stop_and_wait
+from test_training_run import button, pause_and_hold, rows, start_and_wait, stop_and_wait
 
 FORMATS = {"keras": "m.keras", "savedmodel": "served", "tflite": "m.tflite", "weights": "m.weights.h5"}
 

@@ -31,13 +31,13 @@ def click(qtbot, window, name):
 
 
 def test_resume_run_continues_at_exactly_the_next_step(qtbot, make_window, quick_config, monkeypatch):
-    window = make_window(quick_config.with_overrides({"training.steps": 150}))
+    window = make_window(quick_config.with_overrides({"training.steps": 100}))
     start_and_wait(qtbot, window, at_least=30)
     folder = window.run.out_dir
-    pause_and_hold(qtbot, window)  # 150 steps go by fast: hold it short of the end first
+    pause_and_hold(qtbot, window)  # 100 steps go by fast: hold it short of the end first
     stop_and_wait(qtbot, window)  # the stopped run saves its folder and a checkpoint at the last step
     stopped_at = len(history_steps(folder))
-    assert 30 <= stopped_at < 150
+    assert 30 <= stopped_at < 100
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
     window.commands["resume_run"].trigger()
@@ -46,11 +46,11 @@ def test_resume_run_continues_at_exactly_the_next_step(qtbot, make_window, quick
     qtbot.waitUntil(lambda: not window.run.active, timeout=FIRST_STEPS_MS)
     assert any(f"Resuming at step {stopped_at}" in line for line in window.log.lines())
     steps, lr = window.run.history.column("step"), window.run.history.column("lr")
-    np.testing.assert_array_equal(steps, np.arange(150))  # no gap, no repeat
+    np.testing.assert_array_equal(steps, np.arange(100))  # no gap, no repeat
     np.testing.assert_allclose(lr, staircase(steps), rtol=1e-6)  # the schedule carried on where it was
-    np.testing.assert_array_equal(history_steps(folder), np.arange(150))
+    np.testing.assert_array_equal(history_steps(folder), np.arange(100))
     assert not json.loads((folder / "summary.json").read_text())["stopped_early"]
-    assert window.plot.lr_curve.getOriginalDataset()[0].tolist() == list(range(150))
+    assert window.plot.lr_curve.getOriginalDataset()[0].tolist() == list(range(100))
 
 
 def test_resuming_a_folder_without_a_checkpoint_is_reported(qtbot, window, tmp_path, monkeypatch):

@@ -16,6 +16,8 @@ SHORTCUTS = (
     ("Ctrl+→", "one step while paused"),
     ("Ctrl+.", "stop the run"),
     ("Ctrl+O / Ctrl+S", "open / save the run config"),
+    ("Ctrl+E", "export the model (a paused run: its current weights)"),
+    ("Ctrl+0", "fit the plots to the whole run"),
 )
 
 

@@ -63,12 +63,13 @@ class LrFinderDialog(QDialog):
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setLabel("bottom", "learning rate")
         item.setLabel("left", "loss")
+        item.getAxis("bottom").enableAutoSIPrefix(False)  # "(x0.001)" on a log axis misleads
         item.addLegend(offset=(10, 10), labelTextSize="9pt")
         self.raw = item.plot(pen=pg.mkPen("#9ecae1", width=1), name="loss")
         self.smoothed = item.plot(pen=pg.mkPen(COLORS["loss"], width=2), name="smoothed")
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(COLORS["lr"], width=2, style=Qt.PenStyle.DashLine),
-                                      label="", labelOpts={"position": 0.92, "color": COLORS["lr"],
-                                                           "fill": (255, 255, 255, 200)})
+                                      label="suggested", labelOpts={"position": 0.9, "color": COLORS["lr"],
+                                                                    "fill": (255, 255, 255, 220)})
         self.marker.hide()
         item.addItem(self.marker, ignoreBounds=True)
 
@@ -127,8 +128,8 @@ class LrFinderDialog(QDialog):
         self.raw.setData(result.lrs, result.losses)
         self.smoothed.setData(result.lrs, result.smoothed)
         self.marker.setValue(math.log10(result.suggestion))  # the x axis is log10(lr)
+        self.marker.show()  # first: a hidden label ignores a new text
         self.marker.label.setFormat(f"suggested {result.suggestion:.3g}")
-        self.marker.show()
         finite = result.smoothed[np.isfinite(result.smoothed)]
         if finite.size:  # the interesting part: up to well above the starting loss
             self.plot.setYRange(float(np.nanmin(result.losses[np.isfinite(result.losses)])) * 0.9,

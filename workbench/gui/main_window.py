@@ -54,6 +54,8 @@ class MainWindow(QMainWindow):
         self._outcome = ""  # how the last run ended, shown until the next one starts
         self._showing_run_schedule = False  # the form is being set from the run: do not send it back
         self.last_result = None  # the RunResult of the last finished run
+        self.lr_finder = None  # the Find learning rate dialog, once opened
+        self.compare_dialog = None  # the last Compare runs dialog
         self.run = RunController(self)
         self.tasks = TaskRunner(self)  # exports, LR sweeps, loading plugin files: off the GUI thread
         self.commands = build_actions(self)  # name -> QAction (not QWidget.actions())
@@ -80,6 +82,8 @@ class MainWindow(QMainWindow):
         a["save"].triggered.connect(self._on_save_triggered)
         a["quit"].triggered.connect(self.close)
         a["reset_zoom"].triggered.connect(self.plot.fit_all)
+        a["find_lr"].triggered.connect(self._on_find_lr_triggered)
+        a["compare"].triggered.connect(self._on_compare_triggered)
         a["shortcuts"].triggered.connect(lambda: dialogs.show_shortcuts(self))
         a["about"].triggered.connect(lambda: dialogs.show_about(self))
         run.stateChanged.connect(self._on_state_changed)
@@ -98,6 +102,7 @@ class MainWindow(QMainWindow):
         self.schedule_form.validityChanged.connect(self._on_schedule_validity_changed)
         self.training_panel.plannedStepsChanged.connect(self._on_planned_steps_changed)
         self.model_panel.modelChanged.connect(self._on_model_changed)
+        QApplication.instance().aboutToQuit.connect(self.tasks.shutdown)
         QApplication.instance().aboutToQuit.connect(self.run.shutdown)
 
     # --- the config the panels describe ---
@@ -229,6 +234,7 @@ class MainWindow(QMainWindow):
             a[key].setEnabled(active and state != STOPPING and not busy)
         for key in ("open", "resume_run", "open_step"):
             a[key].setEnabled(not active)
+        self.plugins.set_running(active)
         a["find_lr"].setEnabled(not active and not busy)
         self.exports.update()
 
@@ -338,6 +344,24 @@ class MainWindow(QMainWindow):
         path = dialogs.ask_save_config(self, str(start))
         if path:
             self.save_config(path)
+
+    def _on_find_lr_triggered(self):
+        from .lr_finder_dialog import LrFinderDialog
+
+        if self.lr_finder is None:
+            self.lr_finder = LrFinderDialog(self)
+        self.lr_finder.show()
+        self.lr_finder.raise_()
+
+    def _on_compare_triggered(self):
+        from .compare_dialog import CompareDialog
+
+        dialog = self.compare_dialog = CompareDialog(self, str(run_folders.runs_root()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        last = self.run.out_dir
+        if last is not None and (Path(last) / "history.csv").is_file():
+            dialog.add_folder(last)  # the run just made is the usual first of a comparison
+        dialog.show()
 
     def _last_dir(self) -> Path:
         return self._config_path.parent if self._config_path else Path.cwd()

@@ -251,7 +251,10 @@ class TrainingPlot(QWidget):
             self.columns.clear()  # a rollback cut the history: read it again
         new_rows = len(history) > len(self.columns)
         if new_rows:
-            self.columns.extend(history.snapshot(len(self.columns)), self._smoothing_weight())
+            rows = history.snapshot(len(self.columns))
+            # Only what is drawn (and wall_time, which tells a rewound history): no copy of 'epoch'.
+            drawn = {k: v for k, v in rows.items() if k in ("step", "lr", "wall_time") or axis_for(k)}
+            self.columns.extend(drawn, self._smoothing_weight())
             self._ensure_series(self.columns.names)
             self._draw_rows()
         self._draw_events(history.events)

@@ -73,6 +73,10 @@ class PluginActions(QObject):
             window.report_error(f"Busy ({window.tasks.label}); try again when it is done")
         return started
 
+    def set_running(self, running: bool) -> None:
+        """The model is fixed while a run goes: no picking another file then (Reload is for the next run)."""
+        self.recent_menu.setEnabled(not running and bool(self.recent_menu.actions()))
+
     def _on_open_step_triggered(self):
         current = self.window.model_panel.model_name
         start = str(Path(current).parent) if is_plugin(current) else str(EXAMPLES)

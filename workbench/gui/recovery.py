@@ -26,6 +26,7 @@ class RunRecovery(QObject):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
+        self._nan_event: dict = {}
         window.commands["resume_run"].triggered.connect(self._on_resume_run_triggered)
 
     # --- resuming ---
@@ -69,6 +70,7 @@ class RunRecovery(QObject):
     def on_nan(self, event: dict) -> None:
         """The run paused itself on a non-finite loss: say so and offer the two ways on."""
         window = self.window
+        self._nan_event = event
         text = (f"Step {event['step']}: the loss is not finite ({event.get('detail', '')}). The run is paused. "
                 f"Go back to the last checkpoint with the learning rate ×{NAN_LR_FACTOR:g}, or stop?")
         window.offers.offer("nan", text, [
@@ -78,7 +80,18 @@ class RunRecovery(QObject):
         window.statusBar().showMessage(f"Paused: NaN loss at step {event['step']}")
 
     def _on_rollback_chosen(self):
-        self.window.run.rollback(NAN_LR_FACTOR)
+        if not self._wait_for_job():
+            self.window.run.rollback(NAN_LR_FACTOR)
 
     def _on_stop_chosen(self):
-        self.window.run.stop()
+        if not self._wait_for_job():
+            self.window.run.stop()
+
+    def _wait_for_job(self) -> bool:
+        """True (and the offer shown again) while a job reads the paused run's weights: it must hold still."""
+        tasks = self.window.tasks
+        if not tasks.busy:
+            return False
+        self.window.statusBar().showMessage(f"Wait for the job to finish ({tasks.label})", 5000)
+        self.on_nan(self._nan_event)
+        return True

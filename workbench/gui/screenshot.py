@@ -4,7 +4,8 @@
 
 Runs the default config, pauses briefly at step 700 and moves the next drop
 earlier at step 1200 (so the markers and the dashed rest of the schedule
-show), and saves the window at step 1500. Settings go to a temporary folder.
+show), and saves the window at step 1500. Settings and the run folder go to a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
 from . import MainWindow
 from .app import make_app
-
 
 
 def _wait(ms: int) -> None:
@@ -51,6 +51,7 @@ def render(path: str, steps: int = 1500, size=(1600, 1000)) -> int:
     settings_dir = tempfile.mkdtemp(prefix="workbench-screenshot-")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+    QSettings().setValue("runs/folder", f"{settings_dir}/runs")
     window = MainWindow()
     window.resize(*size)
     window.show()
@@ -59,7 +60,8 @@ def render(path: str, steps: int = 1500, size=(1600, 1000)) -> int:
     _wait_for_rows(window, steps)
     _wait(100)  # one more repaint tick
     ok = window.grab().save(path)
-    window.close()  # stops the run and waits for its thread
+    window.run.shutdown()  # stop the run and wait for its thread (closing mid-run would ask first)
+    window.close()
     window.deleteLater()
     _wait(10)
     print(f"{'saved' if ok else 'could not save'} {path} at step {_rows(window)}")
