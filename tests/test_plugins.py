@@ -44,8 +44,8 @@ def test_classifier_examples_record_every_step_and_follow_the_schedule(example, 
     assert "val_loss" in history.epochs[-1] and 0 < result.summary["test"]["accuracy"] <= 1
 
 
-def test_gan_example_drives_both_optimizers_with_the_schedule():
-    result = run(plugin_config("gan.py", steps=250))
+def test_gan_example_drives_both_optimizers_with_the_schedule(tmp_path):
+    result = run(plugin_config("gan.py", steps=250), out_dir=tmp_path / "gan")
     history, gan = result.history, result.model
     assert {"d_loss", "g_loss", "d_lr", "g_lr"} <= set(history.columns) and len(history) == 250
     for optimizer in (gan.d_optimizer, gan.g_optimizer):
@@ -55,6 +55,17 @@ def test_gan_example_drives_both_optimizers_with_the_schedule():
     np.testing.assert_array_equal(history.column("g_lr").astype(np.float32), staircase(range(250)))
     images = load_plugin(EXAMPLES / "gan.py").generate(gan, 16)
     assert images.shape == (16, 28, 28, 1) and 0 <= images.min() and images.max() <= 1
+
+    # Its two losses reach the exported plot data, the comparison table and the training figure.
+    from workbench import figures
+    from workbench.core.runs import comparison_rows, open_run
+
+    header = figures.plot_data_csv(history).splitlines()[0].split(",")
+    assert header[:4] == ["step", "lr", "d_loss", "g_loss"]
+    final = comparison_rows([open_run(tmp_path / "gan")])[0]["final_loss"]
+    assert "d_loss" in final and "g_loss" in final
+    svg = figures.render(history, "training", tmp_path / "gan.svg").read_text()
+    assert "d_loss" in svg and "g_loss" in svg
 
 
 def test_plugin_reloads_an_edited_file(tmp_path):

@@ -119,6 +119,36 @@ def test_nan_in_the_data_triggers_the_guard(tmp_path):
     assert len(history(out)["step"]) == nan_events[0]["step"] + 1  # stopped at that batch
 
 
+def test_stopping_a_run_paused_on_nan_keeps_the_last_good_weights(tmp_path):
+    """What the window's "stop" after a NaN pause does: the saved model is the last checkpoint's, not NaN."""
+    _nan_dataset(tmp_path / "poisoned.npz")
+    control = RunControl()
+
+    class StopWhenPaused(Reporter):
+        def on_event(self, event):
+            if event["kind"] == "pause":  # the run paused itself on the NaN; the person chooses stop
+                control.stop()
+
+    config = RunConfig().with_overrides({"data.dataset": str(tmp_path / "poisoned.npz"), "training.steps": 40,
+                                         "data.validation_split": 0.0, "training.on_nan": "pause",
+                                         "training.checkpoint_steps": 5})
+    out = tmp_path / "run"
+    result = run(config, control, StopWhenPaused(), out_dir=out)
+    nan_step = next(e["step"] for e in result.history.events if e["kind"] == "nan")
+    good = checkpoint_step(out)
+    assert good <= nan_step and result.summary["weights_from_step"] == good
+    assert all(np.isfinite(w).all() for w in weights(out))
+
+
+def test_headless_runs_do_not_wait_on_a_nan_pause(tmp_path):
+    _nan_dataset(tmp_path / "poisoned.npz")
+    done = subprocess.run(cli("--dataset", str(tmp_path / "poisoned.npz"), "--validation-split", "0",
+                              "--steps", "40", "--on-nan", "pause", "--out", str(tmp_path / "run")),
+                          env=ENV, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "needs the window" in done.stderr
+    assert "the loss became NaN or infinite at step" in done.stderr
+
+
 def test_rollback_is_bounded_when_the_data_stays_bad(tmp_path):
     _nan_dataset(tmp_path / "poisoned.npz")
     out = tmp_path / "run"

@@ -158,6 +158,10 @@ def _train(args) -> int:
     config = resolve_config(args)
     out = Path(args.resume or args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     progress = TerminalProgress(sys.stderr, quiet=args.quiet)
+    if config.training.on_nan == "pause":  # a window's run: headless, nobody would answer the pause
+        print('workbench: training.on_nan = "pause" needs the window; headless it stops at a NaN '
+              '(or pass --on-nan rollback)', file=sys.stderr)
+        config = config.with_overrides({"training.on_nan": "stop"})
     if args.resume:
         config.save(out / "config.toml")  # the extended steps, if any, are part of the run now
     control = RunControl()

@@ -17,7 +17,7 @@ import numpy as np
 
 from .core.errors import ConfigError
 from .core.files import atomic_path, atomic_write_text
-from .core.recorder import History
+from .core.recorder import History, loss_columns
 
 KINDS = ("training", "metrics")
 LR_COLOR, LOSS_COLOR, ACC_COLOR, VAL_COLOR = "#d95f02", "#1b6ac9", "#1b9e77", "#7570b3"
@@ -36,7 +36,7 @@ def ensure_app():
 def epoch_end_steps(history: History) -> dict[int, float]:
     """The step at which each epoch ended (where its validation point is drawn)."""
     steps, epochs = history.column("step"), history.column("epoch")
-    return {int(e): float(steps[epochs == e].max()) for e in np.unique(epochs[np.isfinite(epochs)])}
+    return {int(e): float(steps[epochs == e].max()) for e in np.unique(epochs[epochs >= 0])}
 
 
 def _training_plot(layout, history: History, events, title: str):
@@ -45,7 +45,8 @@ def _training_plot(layout, history: History, events, title: str):
     plot = _styled_plot(layout, title)
     plot.setLabel("left", "learning rate", color=LR_COLOR)
     plot.setLogMode(y=True)
-    steps, lr, loss = history.column("step"), history.column("lr"), history.column("loss")
+    steps, lr = history.column("step"), history.column("lr")
+    losses = {name: history.column(name) for name in loss_columns(history.columns)}
     lr_curve = plot.plot(np.append(steps, steps[-1] + 1) if len(steps) else steps, lr,
                          stepMode="center", pen=pg.mkPen(LR_COLOR, width=2), name="learning rate")
     loss_box = pg.ViewBox()
@@ -57,11 +58,14 @@ def _training_plot(layout, history: History, events, title: str):
     right.setLabel("loss", color=LOSS_COLOR)
     _style_axis(right)
     loss_box.setXLink(plot)
-    loss_curve = pg.PlotDataItem(steps, loss, pen=pg.mkPen(LOSS_COLOR, width=1.5), name="loss")
-    loss_box.addItem(loss_curve)
-    finite = loss[np.isfinite(loss)]
+    loss_curves = {}  # every loss the step reports: a GAN's d_loss and g_loss each get a line
+    for i, (name, loss) in enumerate(losses.items()):
+        color = LOSS_COLOR if i == 0 else RUN_COLORS[(i + 2) % len(RUN_COLORS)]
+        loss_curves[name] = pg.PlotDataItem(steps, loss, pen=pg.mkPen(color, width=1.5), name=name)
+        loss_box.addItem(loss_curves[name])
+    finite = np.concatenate([v[np.isfinite(v)] for v in losses.values()]) if losses else np.zeros(0)
     if finite.size:
-        loss_box.setYRange(0, float(finite.max()) * 1.05, padding=0)
+        loss_box.setYRange(min(0.0, float(finite.min())), float(finite.max()) * 1.05, padding=0)
 
     def sync():
         loss_box.setGeometry(plot.vb.sceneBoundingRect())
@@ -70,7 +74,8 @@ def _training_plot(layout, history: History, events, title: str):
     sync()
     legend = plot.addLegend(offset=(-10, 10), labelTextColor="#333333")
     legend.addItem(lr_curve, "learning rate")
-    legend.addItem(loss_curve, "loss")
+    for name, curve in loss_curves.items():
+        legend.addItem(curve, name)
     _event_lines(plot, events)
     return plot
 
@@ -259,15 +264,20 @@ def comparison_figure(folders, *, visible=None):
     loss_box.setXLink(plot)
     plot.vb.sigResized.connect(lambda: loss_box.setGeometry(plot.vb.sceneBoundingRect()))
     legend = plot.addLegend(offset=(-10, 10), labelTextColor="#333333")
+    pen_style = pg.QtCore.Qt.PenStyle
+    styles = (pen_style.SolidLine, pen_style.DotLine, pen_style.DashDotLine)
     for i, folder in enumerate(folders):
         if visible is not None and not visible[i]:
             continue
         color = RUN_COLORS[i % len(RUN_COLORS)]
         steps = folder.history.column("step")
         plot.plot(steps, folder.history.column("lr"), pen=pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
-        loss = pg.PlotDataItem(steps, folder.history.column("loss"), pen=pg.mkPen(color, width=1.5))
-        loss_box.addItem(loss)
-        legend.addItem(loss, f"{folder.path.name}: {schedule_label(folder.config)}")
+        for j, name in enumerate(loss_columns(folder.history.columns)):  # solid, then dotted, dash-dotted
+            loss = pg.PlotDataItem(steps, folder.history.column(name), pen=pg.mkPen(color, width=1.5,
+                                                                                   style=styles[j % len(styles)]))
+            loss_box.addItem(loss)
+            label = folder.path.name if name == "loss" else f"{folder.path.name} {name}"
+            legend.addItem(loss, f"{label}: {schedule_label(folder.config)}")
     return widget
 
 
@@ -303,7 +313,7 @@ def plot_data_csv(history: History, epochs=()) -> str:
     ends = epoch_end_steps(history)
     val = {ends[int(r["epoch"])]: r for r in epochs or () if int(r["epoch"]) in ends}
     val_names = sorted({k for r in val.values() for k in r if k.startswith("val_")})
-    names = ["step", "lr", "loss"] + [c for c in ("accuracy",) if c in history.columns]
+    names = ["step", "lr", *loss_columns(history.columns)] + [c for c in ("accuracy",) if c in history.columns]
     data = {n: history.column(n) for n in names}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

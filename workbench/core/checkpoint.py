@@ -64,6 +64,10 @@ class Checkpoint:
         history.epochs[:] = self.epochs
         history.events[:] = self.events
 
+    def restore_weights(self, model) -> None:
+        """Only the model's variables: the weights as they were at ``step``."""
+        _assign(model.variables, self.model_variables, "model")
+
     def save(self, run_dir) -> None:
         meta = {"format": FORMAT, "step": self.step, "epoch": self.epoch, "batch": self.batch,
                 "wall_time": self.wall_time, "schedule": self.schedule}

@@ -79,12 +79,12 @@ class StepHooks:
             run.history.append(record)
             self.batch_in_epoch += 1
             run.reporter.on_step(record)
-            if not _finite(record) and self._on_non_finite(model, record):
+            if not finite_row(record) and self._on_non_finite(model, record):
                 return
         if run.max_steps and len(run.history) >= run.max_steps:
             model.stop_training = True
             return
-        if _finite(run.history.last()) and run.checkpointer.due(len(run.history)):
+        if finite_row(run.history.last()) and run.checkpointer.due(len(run.history)):
             if self.batch_in_epoch < run.stream.batches_per_epoch:
                 self._checkpoint(model)
             else:  # after this epoch's validation, so the resumed run need not redo it
@@ -217,7 +217,7 @@ class StepHooks:
         self.run.reporter.on_event(self.run.history.add_event(step, kind, detail))
 
 
-def _finite(record: dict) -> bool:
+def finite_row(record: dict) -> bool:
     """Every loss the step reports, and the gradient norm if it reports one, is a finite number."""
     return all(math.isfinite(value) for key, value in record.items() if "loss" in key or key == "grad_norm")
 

@@ -1,8 +1,10 @@
 """Per-step history in growable numpy columns, and the reporter interface.
 
 The training thread appends one record per optimizer update; other threads
-(the window's repaint timer) read snapshots. Appends are amortised O(1): each
-column doubles its capacity when full.
+(the window's repaint timer) read snapshots or views. Appends are amortised
+O(1): each column doubles its capacity when full. Columns are compact — 32-bit
+step and epoch counts and float32 values (what the step computes in), float64
+only for the wall clock — so a million steps of six columns take 28 MB.
 """
 
 from __future__ import annotations
@@ -19,6 +21,23 @@ from .files import atomic_write_text
 
 FIRST_COLUMNS = ("step", "epoch", "lr", "loss")
 LAST_COLUMN = "wall_time"
+INTEGER_COLUMNS = ("step", "epoch")
+MISSING_INTEGER = -1  # an integer column's "no value" (NaN in a float column)
+
+
+def loss_columns(names) -> list[str]:
+    """The training losses among column names: ``loss``, or a GAN's ``d_loss`` and ``g_loss``…"""
+    return [n for n in names if "loss" in n and not n.startswith("val_")]
+
+
+def _dtype(name: str):
+    if name in INTEGER_COLUMNS:
+        return np.int32
+    return np.float64 if name == LAST_COLUMN else np.float32
+
+
+def _empty(name: str, size: int) -> np.ndarray:
+    return np.full(size, MISSING_INTEGER if name in INTEGER_COLUMNS else np.nan, dtype=_dtype(name))
 
 
 class History:
@@ -50,17 +69,19 @@ class History:
             for name, value in record.items():
                 column = self._columns.get(name)
                 if column is None:
-                    column = self._columns[name] = np.full(self._capacity, np.nan)
+                    column = self._columns[name] = _empty(name, self._capacity)
+                if name in INTEGER_COLUMNS and value != value:  # NaN: a CSV's empty integer cell
+                    value = MISSING_INTEGER
                 column[self._size] = value
             for name, column in self._columns.items():
                 if name not in record:
-                    column[self._size] = np.nan
+                    column[self._size] = MISSING_INTEGER if name in INTEGER_COLUMNS else np.nan
             self._size += 1
 
     def _grow(self) -> None:
         self._capacity *= 2
         for name, column in self._columns.items():
-            grown = np.full(self._capacity, np.nan)
+            grown = _empty(name, self._capacity)
             grown[: self._size] = column[: self._size]
             self._columns[name] = grown
 
@@ -77,6 +98,21 @@ class History:
             if column is None:
                 return np.full(max(stop - start, 0), np.nan)
             return column[start:stop].copy()
+
+    def view(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray | None:
+        """Rows ``start:stop`` of one column without a copy (read-only); None if absent.
+
+        Rows already appended never change until a ``truncate``, so a view is
+        safe to read while training appends more; after a truncate, take new views.
+        """
+        with self._lock:
+            column = self._columns.get(name)
+            if column is None:
+                return None
+            stop = self._size if stop is None else min(stop, self._size)
+            view = column[start:stop]
+            view.flags.writeable = False
+            return view
 
     def snapshot(self, start: int = 0) -> dict[str, np.ndarray]:
         """Copies of every column from row ``start`` to the end, taken consistently."""
@@ -110,7 +146,7 @@ class History:
         writer = csv.writer(out, lineterminator="\n")
         if header:
             writer.writerow(names)
-        integer = {"step", "epoch"}
+        integer = set(INTEGER_COLUMNS)
         for i in range(len(data[names[0]]) if names else 0):
             writer.writerow([_cell(data[n][i], n in integer) for n in names])
         return out.getvalue()
@@ -153,12 +189,12 @@ class History:
             self.append(record)
 
 
-def _cell(value: float, integer: bool) -> str:
+def _cell(value, integer: bool) -> str:
+    if integer:
+        return "" if value == MISSING_INTEGER else str(int(value))
     if np.isnan(value):
         return ""
-    if integer:
-        return str(int(value))
-    return repr(float(value))
+    return str(value)  # a float32's shortest round-trip text: 0.001, not 0.0010000000474974513
 
 
 class CsvAppender:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import RunConfig
 from .errors import ConfigError
-from .recorder import History
+from .recorder import History, loss_columns
 
 
 @dataclass
@@ -92,14 +92,18 @@ def comparison_rows(folders: list[RunFolder], tail: int = 50) -> list[dict]:
     """One row of final figures per run: steps, final LR, loss over the last ``tail`` steps, scores."""
     rows = []
     for folder in folders:
-        loss = folder.history.column("loss")
+        losses = {name: folder.history.column(name)[-tail:] for name in loss_columns(folder.history.columns)}
+        final = {name: float(np.nanmean(v)) if len(v) and np.isfinite(v).any() else None
+                 for name, v in losses.items()}
         last_epoch = folder.epochs[-1] if folder.epochs else {}
         rows.append({
             "run": folder.path.name,
             "schedule": schedule_label(folder.config),
             "steps": len(folder.history),
             "final_lr": float(folder.history.column("lr")[-1]) if len(folder.history) else None,
-            "final_loss": float(np.nanmean(loss[-tail:])) if len(loss) else None,
+            # One loss: its value; a GAN's several: each named ("d_loss 0.69  g_loss 0.71").
+            "final_loss": next(iter(final.values())) if len(final) == 1 else
+            "  ".join(f"{k} {_fmt(v)}" for k, v in final.items()) or None,
             "val_accuracy": last_epoch.get("val_accuracy"),
             "test_accuracy": folder.summary.get("test", {}).get("accuracy"),
         })

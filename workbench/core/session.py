@@ -16,6 +16,7 @@ from .config import _step as validate_step
 from .control import RunControl
 from .errors import ConfigError, RunFailed
 from .files import atomic_path, atomic_write_text
+from .hooks import Checkpointer, StepHooks, as_keras_callback, finite_row
 from .recorder import History, Reporter
 
 
@@ -145,7 +146,13 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
         hooks = _train(result.model, state, control, checkpoint, config.training.nan_retries)
         result.summary = _summary(result, time.perf_counter() - started, stopped=control.stop_requested)
         last = state.checkpointer.last
-        if hooks is not None and (last is None or last.step != len(state.history)):
+        if hooks is not None and last is not None and not finite_row(state.history.last()):
+            # Stopped on a NaN it paused at: keep the last good state, not the broken weights.
+            last.restore_weights(result.model)
+            result.summary["weights_from_step"] = last.step
+            reporter.on_message(f"The last step was not finite: the saved model holds the weights of step "
+                                f"{last.step} (the last checkpoint)")
+        elif hooks is not None and (last is None or last.step != len(state.history)):
             # A finished or stopped run can be continued later (--resume with more steps).
             epoch, batch = hooks.position()
             state.checkpointer.save(result.model, state.optimizers, state.schedule, state.history,
@@ -195,7 +202,6 @@ def _open_folder(out: Path | None, config: RunConfig, resume: bool):
 
 def _build(config: RunConfig, dataset, control, reporter, out, strategy) -> tuple[RunResult, _Run]:
     """Data stream, schedule, model, checkpointer and TensorBoard writer for a run."""
-    from .hooks import Checkpointer
     from .recorder import CsvAppender
     from .schedules import make_schedule
 
@@ -262,8 +268,6 @@ def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int
 
     Returns the last ``fit`` call's hooks (None when there was nothing left to train).
     """
-    from .hooks import StepHooks, as_keras_callback
-
     epoch, batch, wall = (checkpoint.epoch, checkpoint.batch, checkpoint.wall_time) if checkpoint else (0, 0, 0.0)
     rollbacks, hooks = 0, None
     while epoch < state.epochs and not _limit_reached(state):
