@@ -163,6 +163,40 @@ def test_l2_penalty_is_added_and_recorded():
     assert np.all(penalised.history.column("l2_penalty") > 0)
 
 
+def test_step_options_turned_on_and_changed_mid_run_apply_at_the_next_batch():
+    """An option that is off is not in the traced step; turning it on traces again, changing it does not."""
+    control, watch, box = RunControl(), Watch(), {}
+    config = RunConfig().with_overrides({"training.steps": 120})
+    thread = threading.Thread(target=lambda: box.update(result=run(config, control, watch)))
+    thread.start()
+
+    def pause_at(steps):
+        _wait(lambda: watch.history is not None and len(watch.history) >= steps)
+        control.pause()
+        _wait(lambda: control.holding)
+        return len(watch.history)
+
+    assert watch.model is None or not watch.model.step_features
+    on_at = pause_at(20)
+    control.change_step_options(l2=0.001, clip_norm=0.05)
+    control.step()  # one batch: the new options are in it
+    _wait(lambda: len(watch.history) == on_at + 1)
+    traced = watch.model.train_function
+    assert watch.model.step_features == {"l2", "clip"}
+    control.change_step_options(clip_norm=0.02)  # a new value only: same traced step
+    control.resume()
+    changed_at = pause_at(on_at + 20)
+    assert watch.model.train_function is traced
+    control.change_step_options(l2=0.0, clip_norm=0.0)
+    control.resume()
+    thread.join(120)
+    history = box["result"].history
+    penalty, norm = history.column("l2_penalty"), history.column("grad_norm")
+    assert np.all(penalty[:on_at] == 0) and np.all(penalty[on_at:changed_at] > 0)
+    assert np.all(penalty[changed_at:] == 0) and box["result"].model.step_features == frozenset()
+    assert np.all(np.isfinite(norm)) and len(history) == 120
+
+
 def test_top3_metric_is_computed_in_the_step():
     result = run(RunConfig().with_overrides({"training.steps": 30, "step.top3_accuracy": True}))
     top3, top1 = result.history.column("top3_accuracy"), result.history.column("accuracy")

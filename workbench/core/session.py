@@ -239,7 +239,7 @@ def _make_model(config: RunConfig, dataset, schedule):
     """(model, its optimizers, step options or None, how held-out data is scored: keras/classifier/None)."""
     import keras
 
-    from .model import OPTIMIZERS, build_model
+    from .model import OPTIMIZERS, build_model, lean_train_function
     from .plugins import find_optimizers, is_plugin, load_plugin
 
     if not is_plugin(config.model.name):
@@ -259,6 +259,8 @@ def _make_model(config: RunConfig, dataset, schedule):
     optimizers = find_optimizers(model)
     for optimizer in optimizers:
         optimizer.learning_rate = schedule  # the workbench's schedule drives every optimizer
+    if getattr(model, "steps_per_execution", 1) == 1:
+        model.train_function = lean_train_function(model)  # the user's train_step, called leaner
     # A model compiled with a loss is a classifier we can score; a GAN compiled without one is not.
     return model, optimizers, None, "classifier" if getattr(model, "loss", None) is not None else None
 
