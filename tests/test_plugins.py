@@ -139,7 +139,6 @@ def test_freezing_a_layer_mid_run_keeps_its_weights_from_that_step_on():
 
 
 def test_gradient_clipping_bounds_the_update():
-    watch = Watch()
     initial = {}
     config = RunConfig().with_overrides({"training.steps": 1, "model.optimizer": "sgd",
                                          "schedule.family": "constant", "schedule.lr": 1.0,

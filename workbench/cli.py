@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .core import schedule_math
-from .core.config import RunConfig
+from .core.config import RunConfig, parse_value
 from .core.errors import ConfigError, RunFailed, WorkbenchError
 from .core.progress import TerminalProgress
 
@@ -94,27 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parse_value(text):
-    """Command-line text as int, float, comma list or string; the config checks the rest."""
-    if not isinstance(text, str):
-        return text
-    if "," in text:
-        return [_parse_value(part.strip()) for part in text.split(",") if part.strip()]
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 RESUMABLE_OVERRIDES = {"training.steps", "training.epochs", "training.on_nan", "training.nan_retries",
                        "training.checkpoint_steps", "training.checkpoint_seconds"}
 
 
 def resolve_config(args) -> RunConfig:
     """The config file (or defaults, or the resumed run's) with the command line's overrides applied."""
-    overrides = {k: _parse_value(v) for k, v in vars(args).items() if "." in k and v is not None}
+    overrides = {k: parse_value(v) for k, v in vars(args).items() if "." in k and v is not None}
     if getattr(args, "resume", None):
         if args.config or args.out:
             raise ConfigError("--resume", "continues a run folder as it was; it cannot take --config or --out",
@@ -207,7 +193,7 @@ def _plot(args) -> int:
     folder = open_run(args.run_dir)
     sizes = {}
     for name in ("width", "height", "dpi"):
-        value = _parse_value(getattr(args, name))
+        value = parse_value(getattr(args, name))
         sizes[name] = value
     title = f"{folder.path.name}: {folder.config.schedule.family} " + ", ".join(
         f"{k}={v}" for k, v in folder.config.schedule.params.items())
@@ -223,7 +209,7 @@ def _find_lr(args) -> int:
     from .core.lr_finder import find_lr
 
     config = RunConfig.load(args.config) if args.config else RunConfig()
-    numbers = {name: _parse_value(getattr(args, name)) for name in ("start", "end", "steps")}
+    numbers = {name: parse_value(getattr(args, name)) for name in ("start", "end", "steps")}
     for name, value in numbers.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"--{name}", "must be a number", value)

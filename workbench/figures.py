@@ -169,8 +169,6 @@ def _save(widget, path: Path, width: int, height: int, dpi: int = 96) -> Path:
 
 def build_figure(history: History, kind: str, *, events=(), epochs=(), title: str = ""):
     """A ``GraphicsLayoutWidget`` holding one figure; keep a reference while exporting."""
-    import pyqtgraph as pg
-
     if kind not in KINDS:
         raise ConfigError("plot", f"must be one of {', '.join(KINDS)}", kind)
     if not len(history):

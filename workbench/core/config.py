@@ -130,6 +130,24 @@ class RunConfig:
         return cls.from_dict(read_toml(path))
 
 
+def parse_value(text):
+    """Text a person typed (a form field, a command-line flag) as int, float, comma list or string.
+
+    The config's validation then names the field and the rule if the value does not fit.
+    """
+    if not isinstance(text, str):
+        return text
+    text = text.strip()
+    if "," in text:
+        return [parse_value(part) for part in text.split(",") if part.strip()]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def read_toml(path) -> dict:
     """Parse a TOML file; problems become a ConfigError naming the file."""
     path = Path(path)
