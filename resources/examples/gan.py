@@ -88,6 +88,7 @@ class GAN(keras.Model):
 def build_model(input_shape, num_classes):
     generator, discriminator = make_generator(input_shape), make_discriminator(input_shape)
     gan = GAN(generator, discriminator)
+    gan.build((None, LATENT))  # its parts are built: so is it (and it saves without a warning)
     d_optimizer, g_optimizer = keras.optimizers.Adam(0.0002, beta_1=0.5), keras.optimizers.Adam(0.0002, beta_1=0.5)
     # Build now, so checkpoints hold their state from the first step.
     d_optimizer.build(discriminator.trainable_variables)
