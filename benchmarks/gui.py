@@ -39,6 +39,7 @@ def startup(rounds: int = 5) -> list[Figure]:
 
 def _window_run(steps: int):
     """Train inside the real window (offscreen), counting the plot's refreshes."""
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from workbench.gui import MainWindow
@@ -55,10 +56,14 @@ def _window_run(steps: int):
         return original(*args, **kwargs)
 
     window.plot.refresh = counting
+    # Qt's own event loop, as in the app: it sleeps in C++ without the GIL until there is
+    # something to do. (A Python loop polling processEvents would wake hundreds of times a
+    # second and take the GIL from the training thread each time: a cost the app does not have.)
+    loop = QEventLoop()
+    window.run.stateChanged.connect(lambda _state: loop.quit() if not window.run.active else None)
     window.run.start(window.config())
-    while window.run.active:
-        app.processEvents()
-        time.sleep(0.002)
+    if window.run.active:
+        loop.exec()
     history = window.run.history
     window.close()
     window.deleteLater()
@@ -100,10 +105,10 @@ def large_history(rows: int = 1_000_000) -> list[Figure]:
     from workbench.gui.plot_panel import TrainingPlot
 
     app = QApplication.instance() or QApplication([])
+    rng = np.random.default_rng(0)
+    losses = 2.3 * np.exp(-np.arange(rows) / 2e5) + 0.05 * rng.random(rows)  # the input, not the history's memory
     tracemalloc.start()
     history = History()
-    rng = np.random.default_rng(0)
-    losses = 2.3 * np.exp(-np.arange(rows) / 2e5) + 0.05 * rng.random(rows)
     for i in range(rows):
         history.append({"step": i, "epoch": i // 1000, "lr": 0.001 * 0.1 ** (i // 300_000), "loss": losses[i],
                         "accuracy": 0.9, "wall_time": i * 0.004})

@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import ConfigError
+from workbench.core.recorder import loss_columns
 from workbench.core.runs import comparison_rows, open_run
 from workbench.figures import RUN_COLORS
 
+from .plot_paint import clipped_axes, repaint_in_one_rect
 from .style import configure_pyqtgraph
 
 COLUMNS = {"run": "run", "schedule": "schedule", "steps": "steps", "final_lr": "final LR",
@@ -68,13 +70,16 @@ class CompareDialog(QDialog):
         self.table.itemChanged.connect(self._on_item_changed)
 
     def _build_plot(self):
-        self.plot = pg.PlotWidget(objectName="comparePlot")
+        self.plot = pg.PlotWidget(objectName="comparePlot", axisItems=clipped_axes("left", "bottom", "right"))
+        repaint_in_one_rect(self.plot)
         item = self.plot.getPlotItem()
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setLabel("left", "learning rate (dashed)")
         item.setLabel("bottom", "step")
         item.getAxis("left").enableAutoSIPrefix(False)
+        self.legend = item.addLegend(offset=(-10, 10), labelTextSize="9pt")  # run names; the table has the rest
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.loss_view = pg.ViewBox()
         item.showAxis("right")
         item.scene().addItem(self.loss_view)
@@ -104,10 +109,15 @@ class CompareDialog(QDialog):
         steps = folder.history.column("step")
         lr = self.plot.plot(steps, folder.history.column("lr"),
                             pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
-        loss = pg.PlotDataItem(steps, folder.history.column("loss"), pen=pg.mkPen(color, width=1.5))
-        self.loss_view.addItem(loss)
+        curves = [lr]
+        for j, name in enumerate(loss_columns(folder.history.columns)):  # a GAN's d_loss, g_loss: dotted
+            loss = pg.PlotDataItem(steps, folder.history.column(name), pen=pg.mkPen(
+                color, width=1.5, style=Qt.PenStyle.SolidLine if j == 0 else Qt.PenStyle.DotLine))
+            self.loss_view.addItem(loss)
+            self.legend.addItem(loss, folder.path.name if name == "loss" else f"{folder.path.name} {name}")
+            curves.append(loss)
         self.folders.append(folder)
-        self.curves.append((lr, loss))
+        self.curves.append(tuple(curves))
         self._add_row(comparison_rows([folder])[0], color)
         self.message.setText(f"{len(self.folders)} run(s)")
         return True

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import ConfigError
 
+from .plot_paint import clipped_axes, repaint_in_one_rect
 from .style import COLORS, configure_pyqtgraph
 
 
@@ -57,7 +58,8 @@ class LrFinderDialog(QDialog):
         self.use.clicked.connect(self._on_use_clicked)
 
     def _build_plot(self):
-        self.plot = pg.PlotWidget(objectName="lrFinderPlot")
+        self.plot = pg.PlotWidget(objectName="lrFinderPlot", axisItems=clipped_axes())
+        repaint_in_one_rect(self.plot)
         item = self.plot.getPlotItem()
         item.setLogMode(x=True)
         item.showGrid(x=True, y=True, alpha=0.2)

@@ -259,8 +259,9 @@ class MainWindow(QMainWindow):
         history = self.run.history
         if history is None:
             return
-        self.plot.refresh(history, self.run.total_steps, running=self.run.active)
-        self.status.show_row(history.last(), self.run.total_steps, paused=self.run.state == PAUSED)
+        running, paused = self.run.active, self.run.state == PAUSED
+        self.plot.refresh(history, self.run.total_steps, running=running)
+        self.status.show_row(history.last(), self.run.total_steps, paused=paused, force=paused or not running)
 
     def _on_message_posted(self, text: str):
         self.log.add(text)

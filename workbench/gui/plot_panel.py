@@ -4,8 +4,10 @@
 rows, events and epochs that are new since the last call, so a long run costs
 the same per frame as a short one. Every column the step records gets a curve
 (see ``plot_series``): a GAN's ``d_loss`` and ``g_loss`` each on the loss axis.
-Every per-step curve downsamples ('peak') and clips to the view, which keeps
-100k-step histories smooth.
+The curves read the history's columns in place (views, no copies); only the
+smoothed lines keep float32 arrays of their own. Each curve hands pyqtgraph
+just the rows its view shows, min/max-decimated to the pixels
+(``plot_curve``), so a million-step run pans as fast as a short one.
 """
 
 from __future__ import annotations
@@ -17,11 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from workbench.core import schedule_math
-
-from .plot_data import Columns
-from .plot_series import Palette, Series, axis_for, curve, make_series, points
-from .schedule_preview import sample_steps
+from .plot_paint import clipped_axes, repaint_in_one_rect
+from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
 from .style import COLORS, configure_pyqtgraph
 
 MARKED_EVENTS = {
@@ -41,14 +40,15 @@ class TrainingPlot(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.setObjectName("trainingPlot")
-        self.columns = Columns(("step", "lr", "wall_time"))
+        self._history = None  # the history drawn from (views of its columns are drawn)
+        self._rows = 0  # its rows drawn so far
+        self._last_step, self._last_wall = -1, np.nan  # of the last row drawn: tell a rewound history
         self.series: dict[str, Series] = {}  # column name -> its curves
         self._palette = Palette()
         self._val_points: dict[str, pg.PlotDataItem] = {}  # val_* name -> its per-epoch points
         self.markers: list[tuple[int, str]] = []  # (step, event kind) drawn so far
         self._events_seen = self._epochs_seen = 0
         self._marker_items: list[tuple] = []  # (plot, InfiniteLine)
-        self._schedule: tuple[str, dict] | None = None
         self._total = 0
         self._build_controls()
         self._build_plots()
@@ -74,6 +74,7 @@ class TrainingPlot(QWidget):
         row.addWidget(self.log_loss)
         row.addStretch(1)
         self._graphics = pg.GraphicsLayoutWidget()
+        repaint_in_one_rect(self._graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
@@ -84,14 +85,14 @@ class TrainingPlot(QWidget):
         self._show_smoothing()
 
     def _build_plots(self):
-        self.lr_plot = self._graphics.addPlot(row=0, col=0)
+        self.lr_plot = self._graphics.addPlot(row=0, col=0, axisItems=clipped_axes("left", "bottom", "right"))
         self.lr_plot.setLogMode(y=True)
         self.lr_plot.showGrid(x=True, y=True, alpha=0.2)
         self.lr_plot.setLabel("left", "learning rate", color=COLORS["lr"])
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)  # "(x0.001)" on a log axis misleads
         self.lr_plot.getAxis("bottom").setStyle(showValues=False)  # the metrics plot below has them
         self._add_loss_view()
-        self.metrics_plot = self._graphics.addPlot(row=1, col=0)
+        self.metrics_plot = self._graphics.addPlot(row=1, col=0, axisItems=clipped_axes("left", "bottom", "right"))
         self.metrics_plot.setXLink(self.lr_plot)
         self.metrics_plot.showGrid(x=True, y=True, alpha=0.2)
         self.metrics_plot.setLabel("left", "metrics")
@@ -100,6 +101,8 @@ class TrainingPlot(QWidget):
         self.metrics_plot.getAxis("right").setWidth(self.lr_plot.getAxis("right").width())
         self.metrics_plot.showAxis("right")
         self.metrics_plot.getAxis("right").setStyle(showValues=False)  # lines the x axes up
+        # Nor an SI prefix on the right axes: it would also re-typeset their labels on every frame.
+        self.metrics_plot.getAxis("right").enableAutoSIPrefix(False)
         self._graphics.ci.layout.setRowStretchFactor(0, 3)
         self._graphics.ci.layout.setRowStretchFactor(1, 2)
         self._add_curves()
@@ -113,6 +116,7 @@ class TrainingPlot(QWidget):
         self.lr_plot.scene().addItem(self.loss_view)
         self.lr_plot.getAxis("right").linkToView(self.loss_view)
         self.lr_plot.getAxis("right").setLabel("loss", color=COLORS["loss"])
+        self.lr_plot.getAxis("right").enableAutoSIPrefix(False)  # "(x1e-06)" misleads, as on the LR axis
         self.loss_view.setXLink(self.lr_plot)
         self.lr_plot.vb.sigResized.connect(self._on_lr_view_resized)
 
@@ -122,6 +126,7 @@ class TrainingPlot(QWidget):
         self.lr_curve = curve(self.lr_plot, COLORS["lr"], width=2, name="learning rate")
         self.lr_ahead = curve(self.lr_plot, COLORS["lr"], width=1.5, alpha=150, name="schedule ahead",
                               style=Qt.PenStyle.DashLine)
+        self.ahead = ScheduleAhead(self.lr_ahead)
         self.metrics_legend = self.metrics_plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
         self.metrics_legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
@@ -222,7 +227,8 @@ class TrainingPlot(QWidget):
 
     def reset(self, total_steps: int, expected=BUILT_IN_COLUMNS) -> None:
         """Forget the last run; show the plan for the next, with legend entries for ``expected`` columns."""
-        self.columns.clear()
+        self._forget_rows()
+        self._history = None
         self._remove_series()
         self._expect(expected)
         self._events_seen = self._epochs_seen = 0
@@ -231,14 +237,13 @@ class TrainingPlot(QWidget):
         self._marker_items.clear()
         self.markers.clear()
         self._total = int(total_steps)
-        self.lr_curve.setData([], [])
         self._draw_ahead(running=True)
         self.lr_plot.enableAutoRange()
         self.loss_view.enableAutoRange()
 
     def set_schedule(self, family: str, params: dict, total_steps: int | None = None) -> None:
         """The schedule the rest of the run follows (drawn dashed ahead of the current step)."""
-        self._schedule = (family, dict(params))
+        self.ahead.set_schedule(family, params)
         if total_steps is not None:
             self._total = int(total_steps)
         self._draw_ahead(running=True)
@@ -247,16 +252,13 @@ class TrainingPlot(QWidget):
         """Draw what is new in ``history`` since the last call."""
         if total_steps:
             self._total = int(total_steps)
-        if self._history_rewound(history):
-            self.columns.clear()  # a rollback cut the history: read it again
-        new_rows = len(history) > len(self.columns)
+        if history is not self._history or self._history_rewound(history):
+            self._forget_rows()  # another run's history, or a rollback cut this one: read it again
+            self._history = history
+        rows = len(history)
+        new_rows = rows > self._rows
         if new_rows:
-            rows = history.snapshot(len(self.columns))
-            # Only what is drawn (and wall_time, which tells a rewound history): no copy of 'epoch'.
-            drawn = {k: v for k, v in rows.items() if k in ("step", "lr", "wall_time") or axis_for(k)}
-            self.columns.extend(drawn, self._smoothing_weight())
-            self._ensure_series(self.columns.names)
-            self._draw_rows()
+            self._draw_rows(rows)
         self._draw_events(history.events)
         self._draw_epochs(history.epochs)
         if new_rows or not running:
@@ -264,36 +266,45 @@ class TrainingPlot(QWidget):
 
     def _history_rewound(self, history) -> bool:
         """True when rows already drawn are no longer the history's (it was truncated)."""
-        drawn = len(self.columns)
-        if not drawn:
+        if not self._rows:
             return False
-        if len(history) < drawn:
+        if len(history) < self._rows:
             return True
         # Replayed rows repeat their step numbers but not their wall times.
-        last = history.column("wall_time", drawn - 1, drawn)
-        return len(last) == 1 and not np.array_equal(last, self.columns["wall_time"][-1:], equal_nan=True)
+        last = history.view("wall_time", self._rows - 1, self._rows)
+        return last is not None and len(last) == 1 and not np.array_equal(last, [self._last_wall], equal_nan=True)
 
-    def _draw_rows(self):
-        c = self.columns
-        steps = c["step"]
-        self.lr_curve.setData(steps, c["lr"])
+    def _forget_rows(self) -> None:
+        self._rows, self._last_step, self._last_wall = 0, -1, np.nan
+        self.lr_curve.forget()
+        for series in self.series.values():
+            series.forget()
+
+    def _draw_rows(self, rows: int) -> None:
+        """Hand every curve the first ``rows`` rows; each works out what is new to it."""
+        history = self._history
+        steps = history.view("step", 0, rows)
+        if steps is None or not len(steps):
+            return
+        rows = len(steps)
+        self._ensure_series(history.columns)
+        lr = history.view("lr", 0, rows)
+        if lr is not None:
+            self.lr_curve.show_rows(steps, lr)
+        weight = self._smoothing_weight()
         for name, series in self.series.items():
-            if name in c:
-                series.draw(steps, c)
+            values = history.view(name, 0, rows)
+            if values is not None:
+                series.draw(steps, values, weight)
+        wall = history.view("wall_time", rows - 1, rows)
+        self._rows, self._last_step = rows, int(steps[-1])
+        self._last_wall = float(wall[0]) if wall is not None and len(wall) else np.nan
 
     def _draw_ahead(self, running: bool):
-        if not running or self._schedule is None or self._total <= 0:
-            self.lr_ahead.setData([], [])
-            return
-        family, params = self._schedule
-        start = int(self.columns["step"][-1]) + 1 if len(self.columns) else 0
-        if start >= self._total:
-            self.lr_ahead.setData([], [])
-            return
-        # Absolute steps, so the drops land where the run will meet them.
-        x = sample_steps(family, params, self._total)
-        x = np.concatenate([[start], x[x > start]])
-        self.lr_ahead.setData(x, schedule_math.preview(family, params, x))
+        if running:
+            self.ahead.draw(self._last_step + 1 if self._rows else 0, self._total)
+        else:
+            self.ahead.clear()
 
     def _draw_events(self, events: list):
         for event in events[self._events_seen:]:
@@ -363,9 +374,8 @@ class TrainingPlot(QWidget):
 
     def _on_smoothing_changed(self, _value):
         self._show_smoothing()
-        self.columns.resmooth(self._smoothing_weight())
-        if len(self.columns):
-            self._draw_rows()
+        if self._history is not None and self._rows:
+            self._draw_rows(self._rows)  # the smoothed lines see the new weight and start over
 
     def _on_log_lr_toggled(self, on: bool):
         self.lr_plot.setLogMode(y=on)

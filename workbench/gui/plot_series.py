@@ -9,12 +9,17 @@ hides both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from workbench.core import schedule_math
+
+from .plot_curve import DecimatedCurve
+from .plot_data import Smoother
+from .schedule_preview import sample_steps
 from .style import COLORS
 
 NOT_PLOTTED = ("step", "epoch", "wall_time")
@@ -55,13 +60,11 @@ class Palette:
         return color
 
 
-def curve(target, color, width=1.5, alpha=255, name=None, style=Qt.PenStyle.SolidLine):
-    """A per-step line: downsampled by peaks and clipped to the view, so long runs stay fast."""
+def curve(target, color, width=1.5, alpha=255, name=None, style=Qt.PenStyle.SolidLine) -> DecimatedCurve:
+    """A per-step line, handed to pyqtgraph decimated to what its view shows, so long runs stay fast."""
     color = pg.mkColor(color)
     color.setAlpha(alpha)
-    item = pg.PlotDataItem(pen=pg.mkPen(color, width=width, style=style), name=name)
-    item.setDownsampling(auto=True, method="peak")
-    item.setClipToView(True)
+    item = DecimatedCurve(pen=pg.mkPen(color, width=width, style=style), name=name)
     target.addItem(item)
     return item
 
@@ -80,18 +83,28 @@ class Series:
     name: str
     axis: str
     color: str
-    line: pg.PlotDataItem
-    raw: pg.PlotDataItem | None = None
+    line: DecimatedCurve
+    raw: DecimatedCurve | None = None
+    smoother: Smoother = field(default_factory=Smoother)
 
     def items(self) -> list:
         return [i for i in (self.line, self.raw) if i is not None]
 
-    def draw(self, steps: np.ndarray, columns) -> None:
+    def draw(self, steps: np.ndarray, values: np.ndarray, weight: float) -> None:
+        """Draw every row so far: ``values`` is the whole column (a history view), ``steps`` its steps."""
         if self.raw is None:
-            self.line.setData(steps, columns[self.name])
+            self.line.show_rows(steps, values)
         else:
-            self.raw.setData(steps, columns[self.name])
-            self.line.setData(steps, columns.smoothed(self.name))
+            if weight != self.smoother.weight:
+                self.line.forget()  # every smoothed row changes
+            self.raw.show_rows(steps, values)
+            self.line.show_rows(steps, self.smoother.extend(values, weight))
+
+    def forget(self) -> None:
+        """Drop what was drawn: the history was rewound, or the smoothing changed."""
+        self.smoother.clear()
+        for item in self.items():
+            item.forget()
 
 
 def make_series(name: str, axis: str, color: str, target, legend) -> Series:
@@ -111,3 +124,39 @@ def make_series(name: str, axis: str, color: str, target, legend) -> Series:
     if name in HIDDEN_AT_FIRST:
         line.setVisible(False)
     return series
+
+
+class ScheduleAhead:
+    """The dashed rest of the planned schedule, from the run's next step to the end of the plan.
+
+    Sampled once per schedule and plan length, not per frame: a frame only cuts off what is behind.
+    """
+
+    def __init__(self, item: pg.PlotDataItem):
+        self.item = item
+        self._schedule: tuple[str, dict] | None = None
+        self._plan: tuple | None = None  # (total steps, x, lr)
+
+    def set_schedule(self, family: str, params: dict) -> None:
+        self._schedule, self._plan = (family, dict(params)), None
+
+    def draw(self, start: int, total: int) -> None:
+        """Steps ``start`` to ``total`` - 1, absolute, so the drops land where the run will meet them."""
+        if self._schedule is None or not 0 <= start < total:
+            self.clear()
+            return
+        family, params = self._schedule
+        x, lr = self._planned(total)
+        ahead = int(np.searchsorted(x, start, side="right"))
+        self.item.setData(np.concatenate([[start], x[ahead:]]),
+                          np.concatenate([schedule_math.preview(family, params, [start]), lr[ahead:]]))
+
+    def clear(self) -> None:
+        self.item.setData([], [])
+
+    def _planned(self, total: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._plan is None or self._plan[0] != total:
+            family, params = self._schedule
+            x = sample_steps(family, params, total)
+            self._plan = (total, x, schedule_math.preview(family, params, x))
+        return self._plan[1], self._plan[2]

@@ -13,7 +13,7 @@ from workbench.core.control import RunControl
 
 from .worker import TrainingThread
 
-REFRESH_MS = 33  # ~30 Hz: smooth to the eye, cheap for the GUI thread
+REFRESH_MS = 40  # 25 Hz: smooth to the eye, cheap for the GUI thread
 SCHEDULE_SETTLE_MS = 250  # typing "500" sends one change, not "5", "50", "500"
 
 IDLE, LOADING, RUNNING, PAUSED, STOPPING = "idle", "loading", "running", "paused", "stopping"

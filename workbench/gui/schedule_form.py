@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from workbench.core import schedule_math
+from workbench.core.config import parse_value
 from workbench.core.errors import ConfigError
 
 from .schedule_preview import SchedulePreview, round_significant
@@ -28,18 +29,10 @@ def object_name(param_name: str) -> str:
 
 def parse_text(text: str, kind: str):
     """Field text as a number (or list of numbers); text that is neither goes to the rule as is."""
-    if kind in LIST_KINDS:
-        return [_number(part.strip()) for part in text.split(",") if part.strip()]
-    return _number(text.strip())
-
-
-def _number(text: str):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    value = parse_value(text)
+    if kind in LIST_KINDS and not isinstance(value, list):
+        return [value] if text.strip() else []
+    return value
 
 
 def format_value(value) -> str:

@@ -19,6 +19,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 
 from workbench.core import schedule_math
 
+from .plot_paint import clipped_axes, repaint_in_one_rect
 from .style import COLORS, configure_pyqtgraph
 
 GRAB_PIXELS = 8  # how close to a handle a press must land
@@ -93,8 +94,9 @@ class SchedulePreview(pg.PlotWidget):
     def __init__(self, parent=None):
         configure_pyqtgraph()
         view = _HandleViewBox()
-        super().__init__(parent, viewBox=view)
+        super().__init__(parent, viewBox=view, axisItems=clipped_axes())
         view.preview = self
+        repaint_in_one_rect(self)
         self.setObjectName("schedulePreview")
         self.setMinimumHeight(120)
         self._family, self._params, self._planned = "staircase", {}, 1

@@ -9,6 +9,9 @@ from collections import deque
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 RATE_WINDOW_S = 2.0  # speed over the last two seconds: steady, yet follows pauses
+# People read these numbers a few times a second; redrawing them (and the progress bar,
+# which repaints at once on every change) at the plot's frame rate only takes time from the run.
+SHOW_EVERY_S = 0.25
 
 
 def format_duration(seconds: float) -> str:
@@ -61,10 +64,12 @@ class RunStatus:
         for widget in (self.step, self.epoch, self.lr, self.loss, self.rate, self.eta, self.progress):
             bar.addPermanentWidget(widget)
         self._rate = StepRate()
+        self._shown_at = -math.inf
         self.clear()
 
     def clear(self, total: int = 0) -> None:
         self._rate.clear()
+        self._shown_at = -math.inf
         self.step.setText(f"Step 0 / {total:,}" if total else "Step 0")
         for label, text in ((self.epoch, "Epoch –"), (self.lr, "LR –"), (self.loss, "Loss –"),
                             (self.rate, "– steps/s"), (self.eta, "ETA –")):
@@ -72,12 +77,14 @@ class RunStatus:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(0)
 
-    def show_row(self, last: dict, total: int, paused: bool) -> None:
-        """Show the newest history row; ``total`` 0 means no step limit."""
-        if not last:
+    def show_row(self, last: dict, total: int, paused: bool, force: bool = False) -> None:
+        """Show the newest history row, at most every SHOW_EVERY_S unless ``force``; ``total`` 0: no step limit."""
+        now = time.monotonic()
+        if not last or (not force and now - self._shown_at < SHOW_EVERY_S):
             return
+        self._shown_at = now
         done = int(last["step"]) + 1  # 'step' counts updates before this one
-        rate = self._rate.add(done)
+        rate = self._rate.add(done, now)
         self.step.setText(f"Step {done:,} / {total:,}" if total else f"Step {done:,}")
         self.epoch.setText(f"Epoch {int(last['epoch']) + 1}")
         self.lr.setText(f"LR {last['lr']:.3g}")

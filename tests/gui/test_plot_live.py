@@ -1,0 +1,217 @@
+"""The live training plot on long histories: what it keeps, what it hands pyqtgraph, and that nothing is lost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QStatusBar
+
+from gui_helpers import delete_now
+from workbench.core.recorder import History
+from workbench.gui.plot_paint import ClippedAxis
+from workbench.gui.plot_data import ema
+from workbench.gui.plot_panel import TrainingPlot
+from workbench.gui.status import SHOW_EVERY_S, RunStatus
+
+STAIRCASE = {"initial_lr": 0.001, "decay_steps": 30_000, "decay_rate": 0.1}
+
+
+def fill(history: History, start: int, stop: int, nan_every: int = 0) -> None:
+    """Rows start..stop-1 of a run: a staircase LR, a noisy falling loss, a rising accuracy."""
+    for step in range(start, stop):
+        loss = 2.0 / (1 + step / 5000) + 0.05 * (step * 7919 % 101) / 101  # noisy, the same whatever the chunks
+        if nan_every and step % nan_every == nan_every - 1:
+            loss = np.nan
+        history.append({"step": step, "epoch": step // 1000, "lr": 0.001 * 0.1 ** (step // 30_000),
+                        "loss": loss, "accuracy": min(0.99, step / 50_000), "wall_time": step * 0.004})
+
+
+@pytest.fixture
+def plot(qtbot, qapp):
+    widget = TrainingPlot()
+    widget.resize(1000, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.reset(100_000)
+    widget.set_schedule("staircase", STAIRCASE)
+    yield widget
+    delete_now(widget)
+
+
+def drawn(item):
+    """(x, y) pyqtgraph was handed for ``item`` (before any log mapping)."""
+    dataset = item._dataset
+    return (np.asarray(dataset.x), np.asarray(dataset.y)) if dataset is not None else (np.array([]), np.array([]))
+
+
+def settle(qapp, widget):
+    qapp.processEvents()
+    widget.grab()  # a paint: views apply pending auto-ranges
+    qapp.processEvents()
+
+
+def test_curves_read_the_history_in_place_and_keep_only_float32_averages(plot, qapp):
+    history = History()
+    fill(history, 0, 50_000)
+    plot.refresh(history, 100_000)
+    series = plot.series["loss"]
+    steps, raw = series.raw.getOriginalDataset()
+    assert np.shares_memory(raw, history.view("loss")) and np.shares_memory(steps, history.view("step"))
+    assert np.shares_memory(plot.lr_curve.getOriginalDataset()[1], history.view("lr"))
+    assert np.shares_memory(series.line.getOriginalDataset()[0], steps)  # one x for every curve
+    smoothed = series.line.getOriginalDataset()[1]
+    assert smoothed.dtype == np.float32
+    np.testing.assert_allclose(smoothed, ema(history.column("loss"), plot.smoothing.value() / 100), rtol=1e-5)
+    settle(qapp, plot)
+    width = int(plot.loss_view.width())
+    for item in (plot.lr_curve, series.raw, series.line, plot.series["accuracy"].raw):
+        x, _ = drawn(item)
+        assert 0 < len(x) <= 4 * width + 2  # decimated to the pixels, not 50,000 rows
+
+
+def test_refreshing_chunk_by_chunk_draws_what_reading_at_once_draws(plot, qtbot, qapp):
+    whole = History()
+    fill(whole, 0, 6_000, nan_every=97)
+    plot.refresh(whole, 100_000)  # every row at once
+    chunked = TrainingPlot()
+    chunked.resize(1000, 600)
+    chunked.show()
+    qtbot.waitExposed(chunked)
+    chunked.reset(100_000)
+    try:
+        growing = History()
+        for stop in [*range(437, 6_000, 437), 6_000]:  # the clock reads whatever is new, in uneven chunks
+            fill(growing, len(growing), stop, nan_every=97)
+            chunked.refresh(growing, 100_000)
+        settle(qapp, plot)
+        settle(qapp, chunked)
+        for name in ("loss", "accuracy"):
+            at_once, in_chunks = plot.series[name], chunked.series[name]
+            np.testing.assert_array_equal(in_chunks.line.getOriginalDataset()[1],
+                                          at_once.line.getOriginalDataset()[1])
+            for a, b in ((at_once.line, in_chunks.line), (at_once.raw, in_chunks.raw)):
+                for shown_a, shown_b in zip(drawn(a), drawn(b)):
+                    np.testing.assert_array_equal(shown_a, shown_b)
+    finally:
+        delete_now(chunked)
+
+
+def test_a_zoomed_view_draws_every_row_it_shows_and_fit_all_brings_back_the_run(plot, qapp):
+    history = History()
+    fill(history, 0, 200_000)
+    plot.refresh(history, 200_000, running=False)
+    settle(qapp, plot)
+    plot.lr_plot.setXRange(120_000, 120_400, padding=0)
+    settle(qapp, plot)
+    x, y = drawn(plot.series["loss"].raw)
+    assert x[0] <= 120_000 and x[-1] >= 120_400 and len(x) <= 404  # the visible rows, one beyond each edge
+    np.testing.assert_array_equal(x, history.view("step")[x[0]: x[-1] + 1])
+    np.testing.assert_array_equal(y, history.view("loss")[x[0]: x[-1] + 1])  # full resolution
+    plot.fit_all()
+    settle(qapp, plot)
+    left, right = plot.lr_plot.getViewBox().viewRange()[0]
+    assert left <= 0 and right >= 199_999
+    low, high = plot.lr_plot.getViewBox().viewRange()[1]  # log10 of the LR: every plateau is in view
+    assert low <= -5 and high >= -3
+
+
+def test_nan_losses_leave_gaps_in_the_raw_line_and_the_average_steps_over_them(plot, qapp):
+    history = History()
+    fill(history, 0, 300, nan_every=10)
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    _, raw = drawn(plot.series["loss"].raw)
+    assert np.isnan(raw).sum() == 30
+    assert np.isfinite(plot.series["loss"].line.getOriginalDataset()[1]).all()
+
+
+def test_a_rewound_history_is_drawn_again_from_its_rows(plot, qapp):
+    history = History()
+    fill(history, 0, 500)
+    plot.refresh(history, 100_000)
+    history.truncate(200)  # a rollback to the checkpoint at step 200
+    for step in range(200, 400):
+        history.append({"step": step, "epoch": 0, "lr": 0.0005, "loss": 9.0, "accuracy": 0.1,
+                        "wall_time": 100 + step * 0.004})
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    x, lr = plot.lr_curve.getOriginalDataset()
+    assert len(x) == 400 and lr[-1] == np.float32(0.0005)
+    _, shown = drawn(plot.series["loss"].raw)
+    assert shown[-1] == 9.0 and len(shown) == 400
+    np.testing.assert_allclose(plot.series["loss"].line.getOriginalDataset()[1],
+                               ema(history.column("loss"), plot.smoothing.value() / 100), rtol=1e-5)
+
+
+def test_a_line_hidden_from_the_legend_catches_up_when_shown(plot, qapp):
+    history = History()
+    fill(history, 0, 100)
+    plot.refresh(history, 100_000)
+    line = plot.series["accuracy"].line
+    line.setVisible(False)
+    fill(history, 100, 300)
+    plot.refresh(history, 100_000)
+    assert len(drawn(line)[0]) == 100  # nothing handed over while hidden
+    line.setVisible(True)
+    settle(qapp, plot)
+    assert len(drawn(line)[0]) == 300 and plot.series["accuracy"].raw.isVisible()
+
+
+def test_smoothing_and_log_toggles_redraw_from_the_same_rows(plot, qapp):
+    history = History()
+    fill(history, 0, 400)
+    plot.refresh(history, 100_000)
+    plot.smoothing.setValue(30)
+    np.testing.assert_allclose(plot.series["loss"].line.getOriginalDataset()[1],
+                               ema(history.column("loss"), 0.3), rtol=1e-5)
+    plot.log_loss.setChecked(False)
+    settle(qapp, plot)
+    raw = plot.series["loss"].raw
+    assert raw.opts["logMode"] == [False, False]
+    np.testing.assert_array_equal(raw.getData()[1], history.view("loss"))  # no log mapping
+
+
+def test_every_shown_axis_clips_its_grid_and_the_top_axes_stay_hidden(plot):
+    for item in (plot.lr_plot, plot.metrics_plot):
+        for side in ("left", "bottom", "right"):
+            assert isinstance(item.getAxis(side), ClippedAxis) and item.getAxis(side).isVisible()
+        assert not item.getAxis("top").isVisible()
+
+
+def test_the_status_bar_shows_a_row_a_few_times_a_second_and_at_once_when_told(qtbot, monkeypatch):
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    status = RunStatus(bar)
+    clock = iter([10.0, 10.0 + SHOW_EVERY_S / 3, 10.0 + SHOW_EVERY_S / 2, 10.0 + 2 * SHOW_EVERY_S])
+    monkeypatch.setattr("workbench.gui.status.time.monotonic", lambda: next(clock))
+    row = {"step": 9, "epoch": 0, "lr": 0.001, "loss": 1.0}
+    status.show_row(row, 100, paused=False)
+    status.show_row({**row, "step": 19}, 100, paused=False)  # a frame later: skipped
+    assert "10 / 100" in status.step.text()
+    status.show_row({**row, "step": 29}, 100, paused=False, force=True)  # the run ended: shown at once
+    assert "30 / 100" in status.step.text() and status.progress.value() == 30
+    status.show_row({**row, "step": 39}, 100, paused=False)
+    assert "40 / 100" in status.step.text()
+
+
+def test_a_value_far_outside_a_zoomed_view_is_still_kept_from_qt(plot, qapp):
+    history = History()
+    fill(history, 0, 300)
+    history.append({"step": 300, "epoch": 0, "lr": 0.001, "loss": 1e15, "accuracy": 0.5, "wall_time": 2.0})
+    plot.log_loss.setChecked(False)
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    plot.loss_view.setYRange(0, 3, padding=0)  # zoomed in on the ordinary losses
+    settle(qapp, plot)
+    assert plot.series["loss"].raw.getData()[1].max() < 1e9  # pyqtgraph's dynamic range limit cut the spike
+
+
+def test_the_dashed_plan_starts_at_the_next_step_and_goes_when_the_run_ends(plot, qapp):
+    history = History()
+    fill(history, 0, 45_000)
+    plot.refresh(history, 100_000)
+    x, lr = plot.lr_ahead.getOriginalDataset()
+    assert x[0] == 45_000 and x[-1] == 99_999
+    assert lr[0] == pytest.approx(1e-4) and lr[-1] == pytest.approx(1e-6)  # drops at 60k and 90k still ahead
+    plot.refresh(history, 100_000, running=False)
+    assert plot.lr_ahead.getOriginalDataset()[0] is None

@@ -1,0 +1,43 @@
+"""Plots that paint fast: grid lines on the raster engine's fast path.
+
+pyqtgraph draws a grid by stretching an axis' tick lines across the plot in a
+translucent colour, recorded once in a QPicture and replayed on every paint.
+Into a window, Qt's raster engine replays those translucent lines through a
+slow path — about 10 ms for a hundred lines, against 0.3 ms — unless the
+painter's clip is one plain rectangle of the item's own. So each axis clips
+to its bounding rect before drawing (``ClippedAxis``; the picture never draws
+outside it, so nothing on screen changes), and a view repaints one rectangle
+around whatever changed rather than a region of many small ones
+(``repaint_in_one_rect``), which would bring the slow path back. Measured on
+Qt 6.11's raster engine (the offscreen platform and X11 alike use it).
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsView
+
+
+class ClippedAxis(pg.AxisItem):
+    """A pyqtgraph ``AxisItem`` that clips its painter to itself before drawing."""
+
+    def paint(self, p, opt, widget):
+        p.save()
+        p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
+        super().paint(p, opt, widget)
+        p.restore()
+
+
+def clipped_axes(*sides: str) -> dict[str, ClippedAxis]:
+    """The ``axisItems`` argument for a ``PlotItem`` (or ``PlotWidget``, ``addPlot``).
+
+    Only the sides a plot shows: pyqtgraph shows every axis it is given.
+    The default is what a plot shows unless told otherwise, left and bottom.
+    """
+    return {side: ClippedAxis(side) for side in sides or ("left", "bottom")}
+
+
+def repaint_in_one_rect(view: QGraphicsView) -> None:
+    """Have ``view`` repaint the bounding rect of what changed (Qt's default is the exact region)."""
+    view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
