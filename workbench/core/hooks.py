@@ -7,7 +7,6 @@ row appended, a few comparisons, and a checkpoint only when one is due.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import time
@@ -55,7 +54,6 @@ class StepHooks:
         self.started = time.perf_counter()
         self.checkpoint_at_epoch_end = False
         self.non_finite_step: int | None = None
-        self.heap_frozen = False
 
     # --- Keras hooks ---
 
@@ -73,12 +71,6 @@ class StepHooks:
 
     def on_train_batch_end(self, model, logs):
         run = self.run
-        if not self.heap_frozen:
-            # The model, its traced step and TensorFlow are built now and live for the whole run:
-            # keep the collector from walking their ~400k objects at every full collection
-            # (50-150 ms each, a stall of many batches). session.run unfreezes at the end.
-            gc.freeze()
-            self.heap_frozen = True
         if run.step_options is not None:
             model.enforce_frozen()
         now = time.perf_counter() - self.started

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import math
 import time
@@ -163,7 +162,6 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
             reporter.on_message("Evaluating on held-out data…")
             result.summary["test"] = _evaluate(result, dataset.x_test, dataset.y_test, config.data.batch_size)
     except BaseException as exc:
-        gc.unfreeze()
         result.summary = _summary(result, time.perf_counter() - started, stopped=True,
                                   error=f"{type(exc).__name__}: {exc}")
         if out is not None:
@@ -175,7 +173,6 @@ def run(config: RunConfig, control: RunControl | None = None, reporter: Reporter
             raise RunFailed(f"training failed at step {len(state.history)}: {_describe(config, exc)}",
                             result) from exc
         raise
-    gc.unfreeze()  # the run's objects may be collected again once it is over
     if out is not None:
         save_run_folder(out, result)
     return result
@@ -278,15 +275,10 @@ def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int
     while epoch < state.epochs and not _limit_reached(state):
         hooks = StepHooks(state, start_epoch=epoch, start_batch=batch, wall_offset=wall)
         state.stream.begin_epoch(epoch)
-        if batch or getattr(model, "steps_per_execution", 1) > 1:
-            # A partly done epoch is finished by a fit call of its own (its dataset is shorter); fast
-            # mode's last call of an epoch is short too: a new pass of the data at every epoch.
-            data, epochs, per_epoch = state.stream.dataset(skip=batch), epoch + 1 if batch else state.epochs, None
-        else:  # whole epochs: one pass over all of them, the next epoch prefetched while one ends
-            data, epochs = state.stream.epochs_dataset(epoch, state.epochs), state.epochs
-            per_epoch = state.stream.batches_per_epoch
-        model.fit(data, validation_data=state.validation, epochs=epochs, initial_epoch=epoch,
-                  steps_per_epoch=per_epoch, verbose=0, shuffle=False, callbacks=[as_keras_callback(hooks)])
+        # A partly done epoch is finished by a fit call of its own (its dataset is shorter).
+        model.fit(state.stream.dataset(skip=batch), validation_data=state.validation,
+                  epochs=epoch + 1 if batch else state.epochs, initial_epoch=epoch, verbose=0, shuffle=False,
+                  callbacks=[as_keras_callback(hooks)])
         factor = control.take_rollback()
         if factor is not None:
             rollbacks += 1
