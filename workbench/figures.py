@@ -39,6 +39,36 @@ def epoch_end_steps(history: History) -> dict[int, float]:
     return {int(e): float(steps[epochs == e].max()) for e in np.unique(epochs[epochs >= 0])}
 
 
+def add_right_view(plot, label: str, **label_style):
+    """A second ViewBox over ``plot``'s own, on its right axis and sharing its x: loss on its scale beside the LR.
+
+    The right axis starts linear (``setLogMode(y=True)`` on the plot sets both
+    y axes). The view follows the plot's own view as it is resized.
+    """
+    import pyqtgraph as pg
+    import shiboken6
+
+    view = pg.ViewBox()
+    plot.showAxis("right")
+    plot.scene().addItem(view)
+    right = plot.getAxis("right")
+    right.linkToView(view)
+    right.setLogMode(False, False)
+    right.setLabel(label, **label_style)
+    view.setXLink(plot)
+
+    def follow():
+        # While a window is torn down the scene may have deleted either view already,
+        # and an exception raised inside a Qt virtual crashes shiboken 6.12.
+        if shiboken6.isValid(view) and shiboken6.isValid(plot.vb):
+            view.setGeometry(plot.vb.sceneBoundingRect())
+            view.linkedViewChanged(plot.vb, view.XAxis)
+
+    plot.vb.sigResized.connect(follow)
+    follow()
+    return view
+
+
 def _training_plot(layout, history: History, events, title: str):
     import pyqtgraph as pg
 
@@ -49,15 +79,8 @@ def _training_plot(layout, history: History, events, title: str):
     losses = {name: history.column(name) for name in loss_columns(history.columns)}
     lr_curve = plot.plot(np.append(steps, steps[-1] + 1) if len(steps) else steps, lr,
                          stepMode="center", pen=pg.mkPen(LR_COLOR, width=2), name="learning rate")
-    loss_box = pg.ViewBox()
-    plot.showAxis("right")
-    plot.scene().addItem(loss_box)
-    right = plot.getAxis("right")
-    right.linkToView(loss_box)
-    right.setLogMode(False, False)  # setLogMode(y=True) above set both y axes
-    right.setLabel("loss", color=LOSS_COLOR)
-    _style_axis(right)
-    loss_box.setXLink(plot)
+    loss_box = add_right_view(plot, "loss", color=LOSS_COLOR)
+    _style_axis(plot.getAxis("right"))
     loss_curves = {}  # every loss the step reports: a GAN's d_loss and g_loss each get a line
     for i, (name, loss) in enumerate(losses.items()):
         color = LOSS_COLOR if i == 0 else RUN_COLORS[(i + 2) % len(RUN_COLORS)]
@@ -66,12 +89,6 @@ def _training_plot(layout, history: History, events, title: str):
     finite = np.concatenate([v[np.isfinite(v)] for v in losses.values()]) if losses else np.zeros(0)
     if finite.size:
         loss_box.setYRange(min(0.0, float(finite.min())), float(finite.max()) * 1.05, padding=0)
-
-    def sync():
-        loss_box.setGeometry(plot.vb.sceneBoundingRect())
-
-    plot.vb.sigResized.connect(sync)
-    sync()
     legend = plot.addLegend(offset=(-10, 10), labelTextColor="#333333")
     legend.addItem(lr_curve, "learning rate")
     for name, curve in loss_curves.items():
@@ -251,16 +268,8 @@ def comparison_figure(folders, *, visible=None):
     plot = _styled_plot(widget, "Run comparison: learning rate (dashed) and loss (solid)")
     plot.setLabel("left", "learning rate")
     plot.setLogMode(y=True)
-    loss_box = pg.ViewBox()
-    plot.showAxis("right")
-    plot.scene().addItem(loss_box)
-    right = plot.getAxis("right")
-    right.linkToView(loss_box)
-    right.setLogMode(False, False)
-    right.setLabel("loss")
-    _style_axis(right)
-    loss_box.setXLink(plot)
-    plot.vb.sigResized.connect(lambda: loss_box.setGeometry(plot.vb.sceneBoundingRect()))
+    loss_box = add_right_view(plot, "loss")
+    _style_axis(plot.getAxis("right"))
     legend = plot.addLegend(offset=(-10, 10), labelTextColor="#333333")
     pen_style = pg.QtCore.Qt.PenStyle
     styles = (pen_style.SolidLine, pen_style.DotLine, pen_style.DashDotLine)

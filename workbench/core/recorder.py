@@ -36,8 +36,12 @@ def _dtype(name: str):
     return np.float64 if name == LAST_COLUMN else np.float32
 
 
+def _missing(name: str):
+    return MISSING_INTEGER if name in INTEGER_COLUMNS else np.nan
+
+
 def _empty(name: str, size: int) -> np.ndarray:
-    return np.full(size, MISSING_INTEGER if name in INTEGER_COLUMNS else np.nan, dtype=_dtype(name))
+    return np.full(size, _missing(name), dtype=_dtype(name))
 
 
 class History:
@@ -75,7 +79,7 @@ class History:
                 column[self._size] = value
             for name, column in self._columns.items():
                 if name not in record:
-                    column[self._size] = MISSING_INTEGER if name in INTEGER_COLUMNS else np.nan
+                    column[self._size] = _missing(name)
             self._size += 1
 
     def _grow(self) -> None:

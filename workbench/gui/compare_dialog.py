@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import ConfigError
 from workbench.core.recorder import loss_columns
 from workbench.core.runs import comparison_rows, open_run
-from workbench.figures import RUN_COLORS
+from workbench.figures import RUN_COLORS, add_right_view
 
-from .plot_paint import clipped_axes, repaint_in_one_rect
+from .plot_paint import plot_widget
 from .style import configure_pyqtgraph
 
 COLUMNS = {"run": "run", "schedule": "schedule", "steps": "steps", "final_lr": "final LR",
@@ -70,28 +70,15 @@ class CompareDialog(QDialog):
         self.table.itemChanged.connect(self._on_item_changed)
 
     def _build_plot(self):
-        self.plot = pg.PlotWidget(objectName="comparePlot", axisItems=clipped_axes("left", "bottom", "right"))
-        repaint_in_one_rect(self.plot)
+        self.plot = plot_widget("comparePlot", "left", "bottom", "right")
         item = self.plot.getPlotItem()
         item.setLogMode(y=True)
-        item.showGrid(x=True, y=True, alpha=0.2)
         item.setLabel("left", "learning rate (dashed)")
         item.setLabel("bottom", "step")
         item.getAxis("left").enableAutoSIPrefix(False)
         self.legend = item.addLegend(offset=(-10, 10), labelTextSize="9pt")  # run names; the table has the rest
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
-        self.loss_view = pg.ViewBox()
-        item.showAxis("right")
-        item.scene().addItem(self.loss_view)
-        right = item.getAxis("right")
-        right.linkToView(self.loss_view)
-        right.setLogMode(False, False)  # setLogMode(y=True) above set both y axes
-        right.setLabel("loss (solid)")
-        self.loss_view.setXLink(item)
-        item.vb.sigResized.connect(self._on_view_resized)
-
-    def _on_view_resized(self):
-        self.loss_view.setGeometry(self.plot.getPlotItem().vb.sceneBoundingRect())
+        self.loss_view = add_right_view(item, "loss (solid)")
 
     # --- runs ---
 

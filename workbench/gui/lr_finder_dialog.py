@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import ConfigError
 
-from .plot_paint import clipped_axes, repaint_in_one_rect
+from .plot_paint import plot_widget
 from .style import COLORS, configure_pyqtgraph
 
 
@@ -58,11 +58,9 @@ class LrFinderDialog(QDialog):
         self.use.clicked.connect(self._on_use_clicked)
 
     def _build_plot(self):
-        self.plot = pg.PlotWidget(objectName="lrFinderPlot", axisItems=clipped_axes())
-        repaint_in_one_rect(self.plot)
+        self.plot = plot_widget("lrFinderPlot")
         item = self.plot.getPlotItem()
         item.setLogMode(x=True)
-        item.showGrid(x=True, y=True, alpha=0.2)
         item.setLabel("bottom", "learning rate")
         item.setLabel("left", "loss")
         item.getAxis("bottom").enableAutoSIPrefix(False)  # "(x0.001)" on a log axis misleads

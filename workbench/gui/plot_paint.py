@@ -41,3 +41,11 @@ def clipped_axes(*sides: str) -> dict[str, ClippedAxis]:
 def repaint_in_one_rect(view: QGraphicsView) -> None:
     """Have ``view`` repaint the bounding rect of what changed (Qt's default is the exact region)."""
     view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
+
+
+def plot_widget(object_name: str, *sides: str) -> pg.PlotWidget:
+    """A ``PlotWidget`` on the fast paths above (clipped ``sides``, one-rect repaints), with the light grid."""
+    widget = pg.PlotWidget(objectName=object_name, axisItems=clipped_axes(*sides))
+    repaint_in_one_rect(widget)
+    widget.getPlotItem().showGrid(x=True, y=True, alpha=0.2)
+    return widget

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from workbench.figures import add_right_view
 
 from .plot_paint import clipped_axes, repaint_in_one_rect
 from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
@@ -111,14 +112,8 @@ class TrainingPlot(QWidget):
 
     def _add_loss_view(self):
         """A second ViewBox for loss on the right axis, sharing the LR plot's x."""
-        self.loss_view = pg.ViewBox()
-        self.lr_plot.showAxis("right")
-        self.lr_plot.scene().addItem(self.loss_view)
-        self.lr_plot.getAxis("right").linkToView(self.loss_view)
-        self.lr_plot.getAxis("right").setLabel("loss", color=COLORS["loss"])
+        self.loss_view = add_right_view(self.lr_plot, "loss", color=COLORS["loss"])
         self.lr_plot.getAxis("right").enableAutoSIPrefix(False)  # "(x1e-06)" misleads, as on the LR axis
-        self.loss_view.setXLink(self.lr_plot)
-        self.lr_plot.vb.sigResized.connect(self._on_lr_view_resized)
 
     def _add_curves(self):
         self.legend = self.lr_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
@@ -356,15 +351,6 @@ class TrainingPlot(QWidget):
             view.enableAutoRange()
 
     # --- handlers ---
-
-    def _on_lr_view_resized(self):
-        # The loss ViewBox floats over the LR plot's ViewBox: keep them the same size.
-        # While the window is torn down the scene may have deleted it already, and
-        # an exception raised inside a Qt virtual crashes shiboken 6.12.
-        if not (shiboken6.isValid(self.loss_view) and shiboken6.isValid(self.lr_plot.vb)):
-            return
-        self.loss_view.setGeometry(self.lr_plot.vb.sceneBoundingRect())
-        self.loss_view.linkedViewChanged(self.lr_plot.vb, self.loss_view.XAxis)
 
     def _smoothing_weight(self) -> float:
         return self.smoothing.value() / 100.0
