@@ -161,3 +161,39 @@ def test_fast_mode_still_records_every_step():
                                   np.array([float(reference(int(s))) for s in steps], dtype=np.float32))
     assert np.all(np.isfinite(result.history.column("loss")))
     assert len(np.unique(result.history.column("loss"))) > len(steps) // 2  # per-step values, not repeats
+
+
+def test_each_epoch_has_its_own_order_and_one_pass_matches_epoch_by_epoch():
+    """The one-pass dataset (whole epochs) and the per-epoch one (resumes, fast mode) agree batch for batch."""
+    from workbench.core.data import TrainStream
+
+    x, y = np.arange(100 * 3, dtype=np.float32).reshape(100, 3), np.arange(100)
+    stream = TrainStream(x, y, batch_size=16, seed=7)
+    per_epoch = []
+    for epoch in range(3):
+        stream.begin_epoch(epoch)
+        per_epoch.append(np.concatenate([labels.numpy() for _, labels in stream.dataset()]))
+    one_pass = np.concatenate([labels.numpy() for _, labels in stream.epochs_dataset(0, 3)])
+    np.testing.assert_array_equal(one_pass, np.concatenate(per_epoch))
+    assert not np.array_equal(per_epoch[0], per_epoch[1])
+    assert sorted(per_epoch[2]) == list(range(100))
+    stream.begin_epoch(1)
+    resumed = np.concatenate([labels.numpy() for _, labels in stream.dataset(skip=2)])
+    np.testing.assert_array_equal(resumed, per_epoch[1][32:])
+
+
+def test_a_run_ends_its_data_iterators_itself(tiny_config):
+    """No tf.data iterator is left for the cyclic collector (which the window runs on the GUI thread)."""
+    import gc
+
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        run(tiny_config.with_overrides({"training.steps": 45}))  # stops mid-epoch, iterator part-read
+        left = [type(o).__name__ for o in gc.get_objects()
+                if type(o).__name__ in ("OwnedIterator", "TFEpochIterator", "EpochIterator")]
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert left == []

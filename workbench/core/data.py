@@ -213,7 +213,8 @@ class TrainStream:
     """The training batches, in an order fixed by (seed, epoch) alone, resumable mid-epoch.
 
     Each epoch's permutation is a stateless shuffle keyed on the seed and the
-    epoch number, read from a variable when Keras starts the epoch's iterator
+    epoch number: ``epochs_dataset`` carries the number in the data, and
+    ``dataset`` reads it from a variable when Keras starts the epoch's iterator
     (``begin_epoch`` from the epoch-begin hook). ``dataset(skip=k)`` leaves out
     an epoch's first ``k`` batches, so a run resumed at (epoch, k) sees exactly
     the batches the uninterrupted run would have seen. Cardinality is declared:
@@ -237,14 +238,34 @@ class TrainStream:
     def dataset(self, skip: int = 0):
         """Each iteration: the current epoch's batches, the first ``skip`` left out."""
         tf = self._tf
+        batches = (tf.data.Dataset.range(1)
+                   .flat_map(lambda _: self._epoch_order(self._epoch.read_value(), skip)))
+        return self._finish(batches, self.batches_per_epoch - skip)
 
-        def epoch_batches(_):
-            key = tf.stack([self._seed, self._epoch.read_value()])
-            order = tf.random.experimental.stateless_shuffle(tf.range(self.size, dtype=tf.int64), seed=key)
-            return tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).skip(skip)
+    def epochs_dataset(self, start: int, stop: int):
+        """Epochs ``start`` to ``stop - 1`` back to back in one pass, each in its own order.
 
+        One iterator for the whole run: the next epoch's first batches are
+        prefetched while this epoch ends, instead of a new pipeline starting
+        cold at every epoch (20-150 ms on two cores). Read it with
+        ``steps_per_epoch=batches_per_epoch``; the order is the same as
+        ``dataset()`` gives epoch by epoch.
+        """
+        tf = self._tf
+        batches = tf.data.Dataset.range(start, stop).flat_map(lambda epoch: self._epoch_order(epoch, 0))
+        return self._finish(batches, (stop - start) * self.batches_per_epoch)
+
+    def _epoch_order(self, epoch, skip: int):
+        """Batches of indices for ``epoch`` (a scalar tensor): a stateless shuffle keyed on (seed, epoch)."""
+        tf = self._tf
+        key = tf.stack([self._seed, tf.cast(epoch, tf.int64)])
+        order = tf.random.experimental.stateless_shuffle(tf.range(self.size, dtype=tf.int64), seed=key)
+        return tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).skip(skip)
+
+    def _finish(self, index_batches, batches: int):
+        tf = self._tf
         images, labels = self._images, self._labels
-        return (tf.data.Dataset.range(1).flat_map(epoch_batches)
+        return (index_batches
                 .map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
-                .apply(tf.data.experimental.assert_cardinality(self.batches_per_epoch - skip))
+                .apply(tf.data.experimental.assert_cardinality(batches))
                 .prefetch(tf.data.AUTOTUNE))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 
 import numpy as np
@@ -54,10 +55,12 @@ class StepHooks:
         self.started = time.perf_counter()
         self.checkpoint_at_epoch_end = False
         self.non_finite_step: int | None = None
+        self._epoch_iterator = None
 
     # --- Keras hooks ---
 
     def on_train_begin(self, model):
+        self._epoch_iterator = _running_epoch_iterator()
         self.started = time.perf_counter() - self.wall_offset
         # A plugin's own optimizers may build only at their first update: checkpoint after it then.
         if self.run.checkpointer.last is None and all(o.built for o in self.run.optimizers):
@@ -133,6 +136,20 @@ class StepHooks:
         if self.checkpoint_at_epoch_end and self.non_finite_step is None:
             self.checkpoint_at_epoch_end = False
             self._checkpoint(model)
+
+    def release_data(self) -> None:
+        """End the ``fit`` call's data iterator now, on this thread; call once ``fit`` has returned.
+
+        Keras keeps its epoch iterator in a reference cycle (it holds the
+        generator that walks it), so without this the ``tf.data`` iterator —
+        prefetch threads and all — lives on until the cyclic collector finds
+        it, on whichever thread that runs (the GUI thread, in the window).
+        """
+        iterator, self._epoch_iterator = self._epoch_iterator, None
+        if iterator is not None:
+            for name in ("_epoch_iterator", "_current_iterator"):
+                if hasattr(iterator, name):
+                    setattr(iterator, name, None)
 
     # --- between batches ---
 
@@ -234,6 +251,24 @@ def plateau_due(epochs: list, events: list, epoch: int, patience: int) -> bool:
     best_epoch = min(losses, key=lambda pair: pair[1])[0]
     drops = [json.loads(e["detail"])["epoch"] for e in events if e["kind"] == "plateau"]
     return epoch - max([best_epoch, *drops]) >= patience
+
+
+def _running_epoch_iterator():
+    """The epoch iterator of the ``fit`` call under way: a local of ``fit``, a few frames up."""
+    try:
+        from keras.src.trainers.epoch_iterator import EpochIterator
+    except ImportError:  # another Keras layout: the collector ends the iterator instead
+        return None
+    frame = sys._getframe(1)
+    for _ in range(10):
+        if frame is None:
+            break
+        if frame.f_code.co_name == "fit":
+            found = [v for v in frame.f_locals.values() if isinstance(v, EpochIterator)]
+            if found:
+                return found[0]
+        frame = frame.f_back
+    return None
 
 
 def as_keras_callback(hooks: StepHooks):

@@ -275,10 +275,18 @@ def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int
     while epoch < state.epochs and not _limit_reached(state):
         hooks = StepHooks(state, start_epoch=epoch, start_batch=batch, wall_offset=wall)
         state.stream.begin_epoch(epoch)
-        # A partly done epoch is finished by a fit call of its own (its dataset is shorter).
-        model.fit(state.stream.dataset(skip=batch), validation_data=state.validation,
-                  epochs=epoch + 1 if batch else state.epochs, initial_epoch=epoch, verbose=0, shuffle=False,
-                  callbacks=[as_keras_callback(hooks)])
+        if batch or getattr(model, "steps_per_execution", 1) > 1:
+            # A partly done epoch is finished by a fit call of its own (its dataset is shorter); fast
+            # mode's last call of an epoch is short too: a new pass of the data at every epoch.
+            data, epochs, per_epoch = state.stream.dataset(skip=batch), epoch + 1 if batch else state.epochs, None
+        else:  # whole epochs: one pass over all of them, the next epoch prefetched while one ends
+            data, epochs = state.stream.epochs_dataset(epoch, state.epochs), state.epochs
+            per_epoch = state.stream.batches_per_epoch
+        try:
+            model.fit(data, validation_data=state.validation, epochs=epochs, initial_epoch=epoch,
+                      steps_per_epoch=per_epoch, verbose=0, shuffle=False, callbacks=[as_keras_callback(hooks)])
+        finally:
+            hooks.release_data()
         factor = control.take_rollback()
         if factor is not None:
             rollbacks += 1
