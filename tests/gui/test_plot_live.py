@@ -39,7 +39,8 @@ def plot(qtbot, qapp):
 
 
 def drawn(item):
-    """(x, y) pyqtgraph was handed for ``item`` (before any log mapping)."""
+    """(x, y) pyqtgraph is handed for ``item`` (before any log mapping) when the layer next draws it whole."""
+    item.sync()
     dataset = item._dataset
     return (np.asarray(dataset.x), np.asarray(dataset.y)) if dataset is not None else (np.array([]), np.array([]))
 
@@ -151,7 +152,7 @@ def test_a_line_hidden_from_the_legend_catches_up_when_shown(plot, qapp):
     line.setVisible(False)
     fill(history, 100, 300)
     plot.refresh(history, 100_000)
-    assert len(drawn(line)[0]) == 100  # nothing handed over while hidden
+    assert len(line.getOriginalDataset()[0]) == 100  # no work for it while hidden
     line.setVisible(True)
     settle(qapp, plot)
     assert len(drawn(line)[0]) == 300 and plot.series["accuracy"].raw.isVisible()
@@ -215,3 +216,52 @@ def test_the_dashed_plan_starts_at_the_next_step_and_goes_when_the_run_ends(plot
     assert lr[0] == pytest.approx(1e-4) and lr[-1] == pytest.approx(1e-6)  # drops at 60k and 90k still ahead
     plot.refresh(history, 100_000, running=False)
     assert plot.lr_ahead.getOriginalDataset()[0] is None
+
+
+def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_image(plot, qapp):
+    history = History()
+    fill(history, 0, 2000)
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    views = (plot.lr_plot.getViewBox(), plot.loss_view, plot.metrics_plot.getViewBox())
+    ranges = [view.viewRange() for view in views]
+    assert ranges[0][0][0] <= 0 and ranges[0][0][1] >= 99_999  # x: the whole plan, not the rows so far
+    whole = [layer.whole_redraws for layer in plot.layers.values()]
+    for start in range(2000, 2200, 20):  # 10 frames whose values stay within the ranges
+        fill(history, start, start + 20)
+        plot.refresh(history, 100_000)
+        settle(qapp, plot)
+    assert [view.viewRange() for view in views] == ranges
+    assert [layer.whole_redraws for layer in plot.layers.values()] == whole
+
+
+def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp):
+    history = History()
+    plot.reset(3000)
+    for start in range(0, 2400, 40):
+        fill(history, start, start + 40)
+        plot.refresh(history, 3000)
+        settle(qapp, plot)
+    layers = list(plot.layers.values())
+    assert all(layer.whole_redraws < 15 for layer in layers)  # a few range moves, not a redraw per frame
+    by_frames = [layer._image.copy() for layer in layers]
+    for layer in layers:
+        layer.redraw_whole()
+    settle(qapp, plot)
+    for frames, layer in zip(by_frames, layers):
+        a = np.frombuffer(frames.constBits(), np.uint8).reshape(frames.height(), -1)
+        b = np.frombuffer(layer._image.constBits(), np.uint8).reshape(frames.height(), -1)
+        assert a.any() and (a != b).mean() < 0.01  # the same lines, give or take a few joins
+
+
+def test_a_curves_y_bounds_move_only_when_its_values_leave_them():
+    from workbench.gui.plot_data import sticky_range
+
+    first = sticky_range(None, 0.2, 0.4, log=False)
+    assert first[0] < 0.2 and first[1] > 0.4
+    assert sticky_range(first, 0.21, 0.39, log=False) is first  # inside: kept
+    lower = sticky_range(first, 0.05, 0.4, log=False)  # crossed below: room below to go on falling
+    assert lower[0] < 0.05 and 0.05 - lower[0] > lower[1] - 0.4
+    assert sticky_range(lower, 0.3, 0.31, log=False) != lower  # fills under half of it: tightened
+    assert sticky_range(None, -3.0, -3.0, log=True) == pytest.approx((-3.1, -2.9))  # a flat LR: a tenth of a decade
+    assert sticky_range(first, np.nan, 1.0, log=False) is first

@@ -1,7 +1,7 @@
 """The main window: panels for a run's settings, the live plot, and the run's controls.
 
 The window only wires things together: the panels describe a ``RunConfig``,
-``RunController`` runs it on a thread, the ~30 Hz clock feeds ``TrainingPlot``
+``RunController`` runs it on a thread, the ~22 Hz clock feeds ``TrainingPlot``
 and the status bar from the history, and messages go to the log and banner.
 """
 

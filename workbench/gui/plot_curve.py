@@ -7,14 +7,24 @@ references to the rows instead (history views, or a smoother's array) plus a
 min/max envelope, and gives pyqtgraph the visible rows only — every row when
 they fit, else a minimum and maximum per pixel column (``plot_data.decimate``)
 — so each paint, pan or new frame costs O(pixels + new rows).
+
+While a run grows, a ``LiveLayer`` paints a view's curves instead of each
+curve painting itself: it keeps them drawn in an image and adds only the new
+rows' segments each frame, and Qt repaints only the strip where they land.
+The curves' y ranges are sticky (``plot_data.sticky_range``), so the view's
+range, its axes' ticks and the image stay put for many frames at a time; a
+changed range, size, smoothing or visibility redraws the image whole.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsItem
 
-from .plot_data import Envelope, decimate, visible_rows
+from .plot_data import Envelope, decimate, sticky_range, visible_rows
 
 DEFAULT_PIXELS = 1000  # before the view has a size
 
@@ -22,7 +32,11 @@ DEFAULT_PIXELS = 1000  # before the view has a size
 class DecimatedCurve(pg.PlotDataItem):
     """A line of ``values`` against ``steps`` (increasing), decimated to its view's pixels."""
 
-    _values = None  # read by view callbacks that may come before __init__ has finished
+    # Read by view callbacks that may come before __init__ has finished.
+    _values = None
+    layer = None
+    _sticky = None
+    _quiet = False  # a layer's sync: the view's bounds are the sticky ones, which did not move
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,21 +44,88 @@ class DecimatedCurve(pg.PlotDataItem):
         self._values: np.ndarray | None = None
         self._envelope = Envelope()
         self._shown: tuple | None = None  # (start, stop, pixels, rows) last handed to pyqtgraph
+        # Painted by a LiveLayer (see ``LiveLayer.add``): pyqtgraph is handed rows only when the layer
+        # redraws whole (``sync``), and the y bounds the view sees are sticky.
+        self.layer: LiveLayer | None = None
+        self.generation = 0  # changes whenever rows already drawn may look different
+        self._stale = False  # rows or view changed since pyqtgraph was last handed them
+        self._y_seen: tuple[float, float] | None = None  # finite min, max of the (mapped) values so far
+        self._y_rows = 0  # rows counted in _y_seen
+        self._sticky: tuple[float, float] | None = None  # the y bounds given to the view
 
     def show_rows(self, steps: np.ndarray, values: np.ndarray) -> None:
         """Draw every row so far; the arrays are kept, not copied, and rows already seen must not change."""
         rows = min(len(steps), len(values))  # unequal only if a rollback cut the history between the reads
         steps, values = steps[:rows], values[:rows]
+        before = len(self._values) if self._values is not None else 0
         self._envelope.update(values)
         self._steps, self._values = steps, values
-        self._redraw()
+        if self.layer is None:
+            self._redraw()
+            return
+        self._stale = True
+        self._bound_new_rows()
+        if rows > before and self.isVisible():
+            self.layer.rows_added(float(steps[max(before - 1, 0)]), float(steps[-1]))
 
     def forget(self) -> None:
         """Draw nothing (the rows were rewound, or a new run starts)."""
         self._envelope.clear()
         self._steps = self._values = None
         self._shown = None
+        self.generation += 1
+        self._stale, self._y_seen, self._y_rows = False, None, 0
         self.setData([], [])
+
+    def sync(self) -> None:
+        """Hand pyqtgraph the rows its view shows, if a layer put that off."""
+        if self._stale:
+            self._quiet = True
+            try:
+                if self._sync():
+                    self._stale = False
+            finally:
+                self._quiet = False
+
+    def informViewBoundsChanged(self):
+        if not self._quiet:  # else the view would repaint whole for bounds it does not read
+            super().informViewBoundsChanged()
+
+    def getData(self):
+        self.sync()
+        return super().getData()
+
+    def setLogMode(self, xState, yState):
+        if self.layer is not None and bool(yState) != bool(self.opts["logMode"][1]):
+            self.generation += 1
+            self._y_seen, self._y_rows, self._sticky = None, 0, None  # bounds in the new mapping
+        super().setLogMode(xState, yState)
+        if self.layer is not None and self._values is not None:
+            self._stale = True
+            self._bound_new_rows()
+
+    def _bound_new_rows(self) -> None:
+        """Fold the new rows into the y bounds; tell the view only when its sticky bounds move."""
+        fresh = self._values[self._y_rows:]
+        self._y_rows = len(self._values)
+        log = bool(self.opts["logMode"][1])
+        if len(fresh):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mapped = np.log10(fresh) if log else fresh
+            low, high = float(np.nanmin(mapped, initial=np.inf)), float(np.nanmax(mapped, initial=-np.inf))
+            if not (np.isfinite(low) and np.isfinite(high)):  # an inf or -inf (log of 0) among them
+                finite = mapped[np.isfinite(mapped)]
+                low, high = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
+            if self._y_seen is not None:
+                low, high = min(low, self._y_seen[0]), max(high, self._y_seen[1])
+            if low <= high:
+                self._y_seen = (low, high)
+        if self._y_seen is not None:
+            sticky = sticky_range(self._sticky, *self._y_seen, log)
+            if sticky != self._sticky:
+                self._sticky = sticky
+                if self.isVisible():  # the view skips hidden items' bounds, yet would repaint whole
+                    self.informViewBoundsChanged()
 
     def getOriginalDataset(self):
         """All rows the line stands for (not only those drawn): (steps, values), or (None, None)."""
@@ -57,8 +138,11 @@ class DecimatedCurve(pg.PlotDataItem):
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         # x: every row's step, so "fit all" and auto-range see the whole run while
         # only part of it is handed to pyqtgraph; y: what is drawn, as with clipToView.
-        if ax == 0 and self._steps is not None and len(self._steps) and self._dataset is not None:
-            return float(self._steps[0]), float(self._steps[-1])
+        if self._steps is not None and len(self._steps) and (self._dataset is not None or self.layer):
+            if ax == 0:
+                return float(self._steps[0]), float(self._steps[-1])
+            if self.layer is not None and self._sticky is not None:
+                return self._sticky
         return super().dataBounds(ax, frac, orthoRange)
 
     def viewRangeChanged(self, vb=None, ranges=None, changed=None):
@@ -92,10 +176,19 @@ class DecimatedCurve(pg.PlotDataItem):
         result = super().itemChange(change, value)
         if change == self.GraphicsItemChange.ItemVisibleHasChanged and value:
             self._redraw()  # rows that came while it was hidden
+            if self.layer is not None:
+                self.informViewBoundsChanged()  # and the bounds they moved
         return result
 
     def _redraw(self) -> bool:
-        """Hand pyqtgraph the rows the view shows, unless it has them already; True if it did."""
+        """Hand pyqtgraph the rows the view shows (a layer's curve: mark them due); True if it did."""
+        if self.layer is not None:
+            self._stale = True
+            self.layer.update()
+            return False
+        return self._sync()
+
+    def _sync(self) -> bool:
         if self._values is None or not self.isVisible():
             return False  # a hidden line (legend click) is brought up to date when shown
         window = self._window()
@@ -121,3 +214,129 @@ class DecimatedCurve(pg.PlotDataItem):
         left, right = view.viewRange()[0]
         start, stop = visible_rows(self._steps[:rows], left, right)
         return start, stop, pixels, rows
+
+
+class LiveLayer(pg.GraphicsObject):
+    """Paints a view's ``DecimatedCurve`` s from an image, adding only their new rows on each frame.
+
+    The image holds the curves as pyqtgraph draws them, at the view's current
+    range and size. A frame in which rows were only added draws each curve's
+    new segments onto it and has Qt repaint the strip they fall in: a blit of
+    a few pixel columns instead of every curve's whole path. A new range,
+    size, smoothing (a curve's ``generation``), log mode, or a curve shown or
+    hidden redraws the image whole, from the curves' own paint.
+    """
+
+    def __init__(self, view: pg.ViewBox):
+        super().__init__()
+        self._view = view
+        self.curves: list[DecimatedCurve] = []
+        self._image: QImage | None = None
+        self._key: tuple | None = None  # what the image was drawn for
+        self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image
+        self.whole_redraws = 0  # how often the image was drawn whole (the rest added rows to it)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # drags and clicks go to the view
+        view.addItem(self, ignoreBounds=True)
+
+    def add(self, curve: DecimatedCurve) -> None:
+        curve.layer = self
+        curve.curve.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)  # painted here
+        self.curves.append(curve)
+        self.update()
+
+    def remove(self, curve: DecimatedCurve) -> None:
+        if curve in self.curves:
+            self.curves.remove(curve)
+            curve.layer = None
+            curve.curve.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, False)
+            self.update()
+
+    def redraw_whole(self) -> None:
+        """Draw the image afresh at the next paint."""
+        self._key = None
+        self.update()
+
+    @property
+    def image_bytes(self) -> int:
+        return self._image.sizeInBytes() if self._image is not None else 0
+
+    def rows_added(self, first_step: float, last_step: float) -> None:
+        """Repaint the strip of the view between two steps (where a curve's new segments go)."""
+        rect = self._view.viewRect()
+        self.update(QRectF(first_step, rect.top(), max(last_step - first_step, 0.0), rect.height()))
+
+    # --- QGraphicsItem ---
+
+    def boundingRect(self) -> QRectF:
+        return self._view.viewRect()
+
+    def viewRangeChanged(self):
+        self.prepareGeometryChange()
+
+    def paint(self, p, *args):
+        world = p.transform()
+        target = world.mapRect(self.boundingRect()).toAlignedRect()
+        if target.isEmpty():
+            return
+        ratio = p.device().devicePixelRatioF()
+        curves = sorted((c for c in self.curves if c.isVisible() and c._values is not None), key=lambda c: c.zValue())
+        key = (world.m11(), world.m12(), world.m21(), world.m22(), world.dx(), world.dy(),
+               target.width(), target.height(), ratio,
+               tuple((id(c), c.generation, bool(c.opts["logMode"][1])) for c in curves))
+        if key != self._key or self._image is None:
+            self._draw_whole(curves, world, target, ratio)
+            self._key = key
+        else:
+            self._draw_new_rows(curves, world, target)
+        p.save()
+        p.resetTransform()
+        p.drawImage(target.topLeft(), self._image)
+        p.restore()
+
+    def _painter(self, world: QTransform, target) -> QPainter:
+        painter = QPainter(self._image)
+        painter.setTransform(world * QTransform.fromTranslate(-target.x(), -target.y()))
+        painter.setClipRect(self.boundingRect())
+        return painter
+
+    def _draw_whole(self, curves, world, target, ratio: float) -> None:
+        size = target.size() * ratio
+        if self._image is None or self._image.size() != size or self._image.devicePixelRatio() != ratio:
+            self._image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+            self._image.setDevicePixelRatio(ratio)
+        self._image.fill(0)
+        self._rows.clear()
+        self.whole_redraws += 1
+        painter = self._painter(world, target)
+        try:
+            for c in curves:
+                c.sync()
+                c.curve.paint(painter, None, None)
+                self._rows[id(c)] = len(c._values)
+        finally:
+            painter.end()
+
+    def _draw_new_rows(self, curves, world, target) -> None:
+        painter = None
+        low, high = self._view.viewRange()[1]
+        reach = 4 * max(high - low, 1e-12)  # Qt draws far-out coordinates slowly: clamp them near the view
+        try:
+            for c in curves:
+                done, rows = self._rows.get(id(c), 0), len(c._values)
+                if rows <= done:
+                    continue
+                first = max(done - 1, 0)
+                x, y = c._steps[first:rows], np.asarray(c._values[first:rows], dtype=np.float64)
+                if c.opts["logMode"][1]:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        y = np.log10(y)
+                y = np.clip(y, low - reach, high + reach)  # NaN stays NaN: a gap
+                if painter is None:
+                    painter = self._painter(world, target)
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
+                painter.setPen(c.curve.opts["pen"])
+                painter.drawPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64), y, connect="finite"))
+                self._rows[id(c)] = rows
+        finally:
+            if painter is not None:
+                painter.end()

@@ -19,6 +19,8 @@ INITIAL_CAPACITY = 1024
 VECTOR_MIN = 512  # shorter stretches are averaged row by row in Python
 CHUNK = 64  # rows per matrix product in the vectorised average
 FULL_RESOLUTION = 4  # up to this many rows a pixel, every row is drawn
+HEADROOM = 0.15  # of the values' span, above and below, when a live curve's y range has to move
+AHEAD = 0.5  # of the span, on the side the values crossed
 
 
 def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.ndarray:
@@ -184,6 +186,33 @@ def _padded(values: np.ndarray, size: int) -> np.ndarray:
     out = np.full(size, np.nan, dtype=np.float32)
     out[: len(values)] = values
     return out
+
+
+def sticky_range(published: tuple[float, float] | None, low: float, high: float,
+                 log: bool) -> tuple[float, float] | None:
+    """A y range for values spanning [``low``, ``high``] that moves only when it must.
+
+    ``published`` (the range given last time) is kept while it holds the values
+    and they fill at least half of what a fresh range would be. Otherwise the
+    fresh range: the span widened by ``HEADROOM`` of it each side, and by
+    ``AHEAD`` on a side the values just crossed, since they are heading that way
+    (a falling loss, a rising accuracy); at least a tenth of a decade on a log
+    axis, 5 % of the values' size on a linear one. A live curve's view then
+    changes its range a handful of times a run rather than every frame, so the
+    axes keep their ticks and the drawn curves stay valid.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return published
+    span = high - low
+    least = max(0.1 if log else 0.05 * max(abs(low), abs(high)), 1e-12)
+    below = above = False
+    if published is not None:
+        bottom, top = published
+        if bottom <= low and high <= top and span + 2 * max(HEADROOM * span, least) >= 0.5 * (top - bottom):
+            return published
+        below, above = low < bottom, high > top
+    return (low - max((AHEAD if below else HEADROOM) * span, least),
+            high + max((AHEAD if above else HEADROOM) * span, least))
 
 
 def visible_rows(steps: np.ndarray, left: float, right: float) -> tuple[int, int]:

@@ -16,17 +16,54 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtGui import QPixmapCache
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
+
+PIXMAP_CACHE_KB = 64 * 1024
 
 
 class ClippedAxis(pg.AxisItem):
-    """A pyqtgraph ``AxisItem`` that clips its painter to itself before drawing."""
+    """A pyqtgraph ``AxisItem`` that clips its painter to itself before drawing.
+
+    It is also cached as a pixmap: while a live plot's ranges stay put, a frame
+    that repaints a strip of the plot blits the strip of grid and ticks rather
+    than replaying every tick line and label.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Item caches live in Qt's pixmap cache (10 MB by default): a grid axis of a full-screen
+        # plot is a few MB, and evicted caches would be redrawn on every frame.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
 
     def paint(self, p, opt, widget):
         p.save()
         p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
         super().paint(p, opt, widget)
         p.restore()
+
+
+class ClippedLegend(pg.LegendItem):
+    """A pyqtgraph ``LegendItem`` whose translucent box is filled through the same fast path, and cached."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def paint(self, p, *args):
+        p.save()
+        p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
+        super().paint(p, *args)
+        p.restore()
+
+
+def clipped_legend(plot: pg.PlotItem, **options) -> ClippedLegend:
+    """``plot.addLegend(**options)`` with a ``ClippedLegend``: curves added with a name join it."""
+    legend = ClippedLegend(**options)
+    legend.setParentItem(plot.getViewBox())
+    plot.legend = legend
+    return legend
 
 
 def clipped_axes(*sides: str) -> dict[str, ClippedAxis]:

@@ -1,13 +1,16 @@
 """The live training plot: LR and losses on one plot, metrics below, x = step.
 
-``refresh(history)`` is called by the window's ~30 Hz clock and reads only the
+``refresh(history)`` is called by the window's ~22 Hz clock and reads only the
 rows, events and epochs that are new since the last call, so a long run costs
 the same per frame as a short one. Every column the step records gets a curve
 (see ``plot_series``): a GAN's ``d_loss`` and ``g_loss`` each on the loss axis.
 The curves read the history's columns in place (views, no copies); only the
 smoothed lines keep float32 arrays of their own. Each curve hands pyqtgraph
 just the rows its view shows, min/max-decimated to the pixels
-(``plot_curve``), so a million-step run pans as fast as a short one.
+(``plot_curve``), so a million-step run pans as fast as a short one. While a
+run grows, one ``LiveLayer`` per view paints its curves from an image and adds
+only the new rows' segments each frame; the y ranges are sticky and x follows
+the planned length, so axes, grid and image stay valid between frames.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from workbench.figures import add_right_view
 
-from .plot_paint import clipped_axes, repaint_in_one_rect
+from .plot_curve import LiveLayer
+from .plot_paint import clipped_axes, clipped_legend, repaint_in_one_rect
 from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
 from .style import COLORS, configure_pyqtgraph
 
@@ -30,6 +34,7 @@ MARKED_EVENTS = {
 }
 # Where along the line each label sits, so labels at the same step do not overlap.
 LABEL_POSITION = {"nan": 0.86, "rollback": 0.74}
+AXIS_WIDTHS = {"left": 64, "right": 56}  # pixels: room for "0.0001" and the axis title
 # Shown in the legend before the first step of a built-in model.
 BUILT_IN_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
@@ -99,13 +104,20 @@ class TrainingPlot(QWidget):
         self.metrics_plot.setLabel("left", "metrics")
         self.metrics_plot.getAxis("left").enableAutoSIPrefix(False)  # not "(x0.001)" for accuracies
         self.metrics_plot.setLabel("bottom", "step")
-        self.metrics_plot.getAxis("right").setWidth(self.lr_plot.getAxis("right").width())
         self.metrics_plot.showAxis("right")
         self.metrics_plot.getAxis("right").setStyle(showValues=False)  # lines the x axes up
         # Nor an SI prefix on the right axes: it would also re-typeset their labels on every frame.
         self.metrics_plot.getAxis("right").enableAutoSIPrefix(False)
+        # Fixed widths line the two plots' x axes up, and keep tick labels that widen or narrow as a
+        # range moves from re-laying out the plots (which moves the linked x ranges: a full redraw).
+        for plot in (self.lr_plot, self.metrics_plot):
+            for side, width in AXIS_WIDTHS.items():
+                plot.getAxis(side).setWidth(width)
         self._graphics.ci.layout.setRowStretchFactor(0, 3)
         self._graphics.ci.layout.setRowStretchFactor(1, 2)
+        # Before the curves, so the markers and validation points added later paint above them.
+        self.layers = {"lr": LiveLayer(self.lr_plot.getViewBox()), "loss": LiveLayer(self.loss_view),
+                       "metrics": LiveLayer(self.metrics_plot.getViewBox())}
         self._add_curves()
         self._expect(BUILT_IN_COLUMNS)
         self._apply_loss_log_mode()
@@ -116,13 +128,15 @@ class TrainingPlot(QWidget):
         self.lr_plot.getAxis("right").enableAutoSIPrefix(False)  # "(x1e-06)" misleads, as on the LR axis
 
     def _add_curves(self):
-        self.legend = self.lr_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.legend = clipped_legend(self.lr_plot, offset=(-10, 10), labelTextSize="9pt")
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.lr_curve = curve(self.lr_plot, COLORS["lr"], width=2, name="learning rate")
+        self.layers["lr"].add(self.lr_curve)
         self.lr_ahead = curve(self.lr_plot, COLORS["lr"], width=1.5, alpha=150, name="schedule ahead",
                               style=Qt.PenStyle.DashLine)
+        self.lr_ahead.setZValue(-1)  # under the run's line, which covers it up to the step it was cut at
         self.ahead = ScheduleAhead(self.lr_ahead)
-        self.metrics_legend = self.metrics_plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
+        self.metrics_legend = clipped_legend(self.metrics_plot, offset=(-10, -10), labelTextSize="9pt")
         self.metrics_legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
     # --- the curves of each recorded column ---
@@ -135,9 +149,11 @@ class TrainingPlot(QWidget):
                 continue
             target, legend = self._axis_target(axis)
             series = make_series(name, axis, self._palette.color(name, axis), target, legend)
-            if axis == "loss":
-                for item in series.items():
+            for item in series.items():
+                if axis == "loss":
                     item.setLogMode(False, self.log_loss.isChecked())
+                self.layers[axis].add(item)
+            series.line.visibleChanged.connect(lambda series=series: self._catch_up(series))
             self.series[name] = series
             self._show_metrics_plot()
 
@@ -158,6 +174,7 @@ class TrainingPlot(QWidget):
             target, legend = self._axis_target(series.axis)
             legend.removeItem(series.line)
             for item in series.items():
+                self.layers[series.axis].remove(item)
                 target.removeItem(item)
         for name, item in self._val_points.items():
             target, legend = self._axis_target("loss" if "loss" in name else "metrics")
@@ -233,8 +250,7 @@ class TrainingPlot(QWidget):
         self.markers.clear()
         self._total = int(total_steps)
         self._draw_ahead(running=True)
-        self.lr_plot.enableAutoRange()
-        self.loss_view.enableAutoRange()
+        self.fit_all()
 
     def set_schedule(self, family: str, params: dict, total_steps: int | None = None) -> None:
         """The schedule the rest of the run follows (drawn dashed ahead of the current step)."""
@@ -287,13 +303,24 @@ class TrainingPlot(QWidget):
         if lr is not None:
             self.lr_curve.show_rows(steps, lr)
         weight = self._smoothing_weight()
-        for name, series in self.series.items():
-            values = history.view(name, 0, rows)
-            if values is not None:
-                series.draw(steps, values, weight)
+        for series in self.series.values():
+            if series.line.isVisible():  # a hidden one (legend click) catches up when shown
+                self._draw_series(series, steps, weight)
         wall = history.view("wall_time", rows - 1, rows)
         self._rows, self._last_step = rows, int(steps[-1])
         self._last_wall = float(wall[0]) if wall is not None and len(wall) else np.nan
+
+    def _draw_series(self, series: Series, steps: np.ndarray, weight: float) -> None:
+        values = self._history.view(series.name, 0, len(steps))
+        if values is not None:
+            series.draw(steps, values, weight)
+
+    def _catch_up(self, series: Series) -> None:
+        """A line shown again from the legend: the rows that came while it was hidden."""
+        if series.line.isVisible() and self._history is not None and self._rows:
+            steps = self._history.view("step", 0, self._rows)
+            if steps is not None and len(steps):
+                self._draw_series(series, steps, self._smoothing_weight())
 
     def _draw_ahead(self, running: bool):
         if running:
@@ -347,8 +374,12 @@ class TrainingPlot(QWidget):
         return action
 
     def fit_all(self) -> None:
-        for view in (self.lr_plot, self.loss_view, self.metrics_plot):
-            view.enableAutoRange()
+        """Every view back to showing all it has. x follows the LR plot alone: its dashed plan runs
+        to the end of the run, so x stays put while the run grows (the linked views would pull it
+        in to the rows so far, and every frame would re-tick the axes and redraw the curves whole)."""
+        self.lr_plot.enableAutoRange()
+        for view in (self.loss_view, self.metrics_plot.getViewBox()):
+            view.enableAutoRange(x=False, y=True)
 
     # --- handlers ---
 

@@ -129,22 +129,29 @@ def make_series(name: str, axis: str, color: str, target, legend) -> Series:
 class ScheduleAhead:
     """The dashed rest of the planned schedule, from the run's next step to the end of the plan.
 
-    Sampled once per schedule and plan length, not per frame: a frame only cuts off what is behind.
+    Sampled once per schedule and plan length, not per frame, and what is
+    behind is cut off only each tenth of the plan: the run's own line is drawn
+    over the part it has passed, so the dashed line need not be redrawn (and
+    the whole view repainted) as the run moves on.
     """
 
     def __init__(self, item: pg.PlotDataItem):
         self.item = item
         self._schedule: tuple[str, dict] | None = None
         self._plan: tuple | None = None  # (total steps, x, lr)
+        self._cut: tuple[int, int] | None = None  # (start, total) last drawn
 
     def set_schedule(self, family: str, params: dict) -> None:
-        self._schedule, self._plan = (family, dict(params)), None
+        self._schedule, self._plan, self._cut = (family, dict(params)), None, None
 
     def draw(self, start: int, total: int) -> None:
         """Steps ``start`` to ``total`` - 1, absolute, so the drops land where the run will meet them."""
         if self._schedule is None or not 0 <= start < total:
             self.clear()
             return
+        if self._cut is not None and self._cut[1] == total and 0 <= start - self._cut[0] < max(total // 10, 1):
+            return
+        self._cut = (start, total)
         family, params = self._schedule
         x, lr = self._planned(total)
         ahead = int(np.searchsorted(x, start, side="right"))
@@ -152,6 +159,7 @@ class ScheduleAhead:
                           np.concatenate([schedule_math.preview(family, params, [start]), lr[ahead:]]))
 
     def clear(self) -> None:
+        self._cut = None
         self.item.setData([], [])
 
     def _planned(self, total: int) -> tuple[np.ndarray, np.ndarray]:

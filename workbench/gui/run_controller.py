@@ -13,7 +13,9 @@ from workbench.core.control import RunControl
 
 from .worker import TrainingThread
 
-REFRESH_MS = 40  # 25 Hz: smooth to the eye, cheap for the GUI thread
+# 22 Hz: smooth to the eye, and the GUI thread's share of the GIL and the two cores stays small
+# (benchmarks/results.md: at 25 Hz a run in the window lost 7-13 % of its steps/s, at 22 Hz 0-3 %).
+REFRESH_MS = 45
 SCHEDULE_SETTLE_MS = 250  # typing "500" sends one change, not "5", "50", "500"
 
 IDLE, LOADING, RUNNING, PAUSED, STOPPING = "idle", "loading", "running", "paused", "stopping"
@@ -25,7 +27,7 @@ class RunController(QObject):
     stateChanged = Signal(str)
     modelBuilt = Signal(list)  # names of the layers with weights (what can be frozen)
     samplesReady = Signal(object)  # images from a plugin's generate()
-    refreshDue = Signal()  # ~30 Hz while a run is going, and once after it ends
+    refreshDue = Signal()  # every REFRESH_MS while a run is going, and once after it ends
     trainingStarted = Signal()
     messagePosted = Signal(str)
     eventRecorded = Signal(dict)
