@@ -235,12 +235,13 @@ def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_imag
     assert [layer.whole_redraws for layer in plot.layers.values()] == whole
 
 
-def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp):
+@pytest.mark.parametrize("plan, rows, chunk", [(3000, 2400, 40), (60_000, 40_000, 400)])  # ~3 and ~60 rows a pixel
+def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan, rows, chunk):
     history = History()
-    plot.reset(3000)
-    for start in range(0, 2400, 40):
-        fill(history, start, start + 40)
-        plot.refresh(history, 3000)
+    plot.reset(plan)
+    for start in range(0, rows, chunk):
+        fill(history, start, start + chunk)
+        plot.refresh(history, plan)
         settle(qapp, plot)
     layers = list(plot.layers.values())
     assert all(layer.whole_redraws < 15 for layer in layers)  # a few range moves, not a redraw per frame
@@ -265,3 +266,33 @@ def test_a_curves_y_bounds_move_only_when_its_values_leave_them():
     assert sticky_range(lower, 0.3, 0.31, log=False) != lower  # fills under half of it: tightened
     assert sticky_range(None, -3.0, -3.0, log=True) == pytest.approx((-3.1, -2.9))  # a flat LR: a tenth of a decade
     assert sticky_range(first, np.nan, 1.0, log=False) is first
+
+
+def test_hiding_a_line_repaints_its_whole_view_also_when_zoomed(plot, qapp):
+    from PySide6.QtCore import QEvent, QObject
+
+    history = History()
+    fill(history, 0, 3000)
+    plot.refresh(history, 100_000)
+    plot.lr_plot.setXRange(500, 2500, padding=0)  # the user's range: no auto-range repaints
+    settle(qapp, plot)
+    painted = []
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.rect())
+            return False
+
+    watcher = Paints()
+    viewport = plot._graphics.viewport()
+    viewport.installEventFilter(watcher)
+    try:
+        plot.series["accuracy"].line.setVisible(False)  # a click on its legend entry
+        qapp.processEvents()
+        qapp.processEvents()
+    finally:
+        viewport.removeEventFilter(watcher)
+    view = plot.metrics_plot.getViewBox()
+    shown = plot._graphics.mapFromScene(view.sceneBoundingRect()).boundingRect().adjusted(2, 2, -2, -2)
+    assert any(rect.contains(shown) for rect in painted)

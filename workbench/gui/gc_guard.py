@@ -13,6 +13,14 @@ So automatic collection is switched off, ``gc.collect()`` called from any
 other thread is put off, and a GUI-thread timer collects instead, generation
 by generation as the thresholds say (pyqtgraph's ``GarbageCollector`` idea,
 with the timer owned by the application).
+
+A full collection walks every object — with TensorFlow and a model loaded,
+~400k of them, 50-100 ms holding the GIL, during which training stands still.
+CPython makes them rare: one is due only once the objects that survived since
+the last one exceed a quarter of those that were there before. The timer keeps
+that rule by freezing the survivors of each full collection (``gc.freeze``):
+the unfrozen old generation is then exactly the newcomers, and the next full
+collection unfreezes everything first, so no garbage is kept for good.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ def collect_on_gui_thread(app: QCoreApplication) -> None:
 def _collect_on_gui_thread_only(generation: int = 2) -> int:
     """``gc.collect`` as other code sees it: at once on the GUI thread, else at the next tick."""
     if threading.get_ident() == _gui_thread:
-        return _collect_now(generation)
+        return _full() if generation >= 2 else _collect_now(generation)
     return 0
 
 
@@ -53,7 +61,23 @@ def _collect() -> None:
     threshold = gc.get_threshold()
     young, middle, old = gc.get_count()
     if young > threshold[0]:
-        generation = 0
-        if middle > threshold[1]:
-            generation = 2 if old > threshold[2] else 1
-        _collect_now(generation)
+        if middle <= threshold[1]:
+            _collect_now(0)
+        elif old > threshold[2] and full_collection_due():
+            _full()
+        else:
+            _collect_now(1)
+
+
+def full_collection_due() -> bool:
+    """CPython's rule: the old objects new since the last full collection exceed a quarter of those frozen by it."""
+    return len(gc.get_objects(generation=2)) > gc.get_freeze_count() / 4
+
+
+def _full() -> int:
+    """Collect every generation, frozen objects included, then freeze the survivors."""
+    gc.unfreeze()
+    try:
+        return _collect_now(2)
+    finally:
+        gc.freeze()

@@ -24,7 +24,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
-from .plot_data import Envelope, decimate, sticky_range, visible_rows
+from .plot_data import FULL_RESOLUTION, Envelope, decimate, sticky_range, visible_rows
 
 DEFAULT_PIXELS = 1000  # before the view has a size
 
@@ -40,6 +40,8 @@ class DecimatedCurve(pg.PlotDataItem):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        tell_view = self.curve.informViewBoundsChanged  # the child line tells the view too
+        self.curve.informViewBoundsChanged = lambda: None if self._quiet else tell_view()
         self._steps: np.ndarray | None = None
         self._values: np.ndarray | None = None
         self._envelope = Envelope()
@@ -76,6 +78,8 @@ class DecimatedCurve(pg.PlotDataItem):
         self.generation += 1
         self._stale, self._y_seen, self._y_rows = False, None, 0
         self.setData([], [])
+        if self.layer is not None:
+            self.layer.update()  # all of it: rows past a rollback's cut are drawn there
 
     def sync(self) -> None:
         """Hand pyqtgraph the rows its view shows, if a layer put that off."""
@@ -136,11 +140,14 @@ class DecimatedCurve(pg.PlotDataItem):
         return self._steps, self._values
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        # x: every row's step, so "fit all" and auto-range see the whole run while
-        # only part of it is handed to pyqtgraph; y: what is drawn, as with clipToView.
+        # x: every row's step, so "fit all" and auto-range see the whole run while only part
+        # of it is handed to pyqtgraph, and while a run goes on, its plan to the end (a
+        # layer's ``plan_end``): x then stays put as rows come. y: a layer's curve gives its
+        # sticky bounds over all rows; a plain one what is drawn, as with clipToView.
         if self._steps is not None and len(self._steps) and (self._dataset is not None or self.layer):
             if ax == 0:
-                return float(self._steps[0]), float(self._steps[-1])
+                end = max(float(self._steps[-1]), self.layer.plan_end if self.layer is not None else 0.0)
+                return float(self._steps[0]), end
             if self.layer is not None and self._sticky is not None:
                 return self._sticky
         return super().dataBounds(ax, frac, orthoRange)
@@ -174,10 +181,13 @@ class DecimatedCurve(pg.PlotDataItem):
 
     def itemChange(self, change, value):
         result = super().itemChange(change, value)
-        if change == self.GraphicsItemChange.ItemVisibleHasChanged and value:
-            self._redraw()  # rows that came while it was hidden
+        if change == self.GraphicsItemChange.ItemVisibleHasChanged:
+            if value:
+                self._redraw()  # rows that came while it was hidden
             if self.layer is not None:
-                self.informViewBoundsChanged()  # and the bounds they moved
+                self.layer.update()  # all of it: the line appears or goes
+                if value:
+                    self.informViewBoundsChanged()  # and the bounds the new rows moved
         return result
 
     def _redraw(self) -> bool:
@@ -235,7 +245,9 @@ class LiveLayer(pg.GraphicsObject):
         self._key: tuple | None = None  # what the image was drawn for
         self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image
         self.whole_redraws = 0  # how often the image was drawn whole (the rest added rows to it)
+        self.plan_end = 0.0  # while a run goes on, its last planned step: the curves' x bounds reach it
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # drags and clicks go to the view
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # paint learns the exposed rect
         view.addItem(self, ignoreBounds=True)
 
     def add(self, curve: DecimatedCurve) -> None:
@@ -273,6 +285,14 @@ class LiveLayer(pg.GraphicsObject):
     def viewRangeChanged(self):
         self.prepareGeometryChange()
 
+    def set_plan_end(self, step: float) -> None:
+        """The x the curves' bounds reach while a run goes on (0 once it is over)."""
+        if step != self.plan_end:
+            self.plan_end = float(step)
+            shown = [c for c in self.curves if c.isVisible() and c._values is not None]
+            if shown:
+                shown[0].informViewBoundsChanged()
+
     def paint(self, p, *args):
         world = p.transform()
         target = world.mapRect(self.boundingRect()).toAlignedRect()
@@ -283,9 +303,14 @@ class LiveLayer(pg.GraphicsObject):
         key = (world.m11(), world.m12(), world.m21(), world.m22(), world.dx(), world.dy(),
                target.width(), target.height(), ratio,
                tuple((id(c), c.generation, bool(c.opts["logMode"][1])) for c in curves))
-        if key != self._key or self._image is None:
+        pending = sum(len(c._values) - self._rows.get(id(c), 0) for c in curves)
+        if key != self._key or self._image is None or pending > 8 * target.width():
+            # (a long gap between paints, the window minimised: one decimated pass is cheaper)
             self._draw_whole(curves, world, target, ratio)
             self._key = key
+            exposed = args[0].exposedRect if args and args[0] is not None else self.boundingRect()
+            if not exposed.contains(self.boundingRect()):
+                self.update()  # Qt repaints only what it was told changed: show the rest too
         else:
             self._draw_new_rows(curves, world, target)
         p.save()
@@ -326,15 +351,31 @@ class LiveLayer(pg.GraphicsObject):
                 if rows <= done:
                     continue
                 first = max(done - 1, 0)
-                x, y = c._steps[first:rows], np.asarray(c._values[first:rows], dtype=np.float64)
+                x, y = c._steps[first:rows], np.array(c._values[first:rows], dtype=np.float64)  # a copy
+                pen = c.curve.opts["pen"]
+                if pen.color().alpha() < 255:
+                    # A translucent line drawn over itself darkens: draw each pixel column once,
+                    # when the rows after it have moved on to the next one, and with many rows a
+                    # pixel as the whole redraw does, as its maximum and minimum.
+                    column = np.floor(x * world.m11() + world.dx())
+                    whole = int(np.searchsorted(column, column[-1], side="left"))  # rows before the last column
+                    if whole <= 1:
+                        continue
+                    x, y, column, rows = x[:whole], y[:whole], column[:whole], first + whole
+                    if whole > FULL_RESOLUTION * (column[-1] - column[0] + 1):
+                        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+                        peaks = np.empty(2 * len(starts))
+                        peaks[0::2], peaks[1::2] = np.fmax.reduceat(y, starts), np.fmin.reduceat(y, starts)
+                        x, y = np.repeat(x[starts], 2), peaks
                 if c.opts["logMode"][1]:
                     with np.errstate(divide="ignore", invalid="ignore"):
                         y = np.log10(y)
-                y = np.clip(y, low - reach, high + reach)  # NaN stays NaN: a gap
+                y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
+                y = np.clip(y, low - reach, high + reach)  # NaN stays NaN
                 if painter is None:
                     painter = self._painter(world, target)
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
-                painter.setPen(c.curve.opts["pen"])
+                painter.setPen(pen)
                 painter.drawPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64), y, connect="finite"))
                 self._rows[id(c)] = rows
         finally:

@@ -249,6 +249,8 @@ class TrainingPlot(QWidget):
         self._marker_items.clear()
         self.markers.clear()
         self._total = int(total_steps)
+        for layer in self.layers.values():
+            layer.set_plan_end(self._total - 1 if self._total else 0)
         self._draw_ahead(running=True)
         self.fit_all()
 
@@ -266,6 +268,8 @@ class TrainingPlot(QWidget):
         if history is not self._history or self._history_rewound(history):
             self._forget_rows()  # another run's history, or a rollback cut this one: read it again
             self._history = history
+        for layer in self.layers.values():  # x holds the whole plan while the run goes on
+            layer.set_plan_end(self._total - 1 if running and self._total else 0)
         rows = len(history)
         new_rows = rows > self._rows
         if new_rows:
