@@ -296,3 +296,24 @@ def test_hiding_a_line_repaints_its_whole_view_also_when_zoomed(plot, qapp):
     view = plot.metrics_plot.getViewBox()
     shown = plot._graphics.mapFromScene(view.sceneBoundingRect()).boundingRect().adjusted(2, 2, -2, -2)
     assert any(rect.contains(shown) for rect in painted)
+
+
+def test_while_a_run_grows_the_views_move_their_ranges_at_most_twice_a_second(plot, qapp, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("workbench.gui.plot_curve.time.monotonic", lambda: clock[0])
+    history = History()
+    fill(history, 0, 500)
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    view = plot.metrics_plot.getViewBox()
+    before = view.viewRange()[1]
+    for step in range(500, 520):  # the accuracy leaves the view at once
+        history.append({"step": step, "epoch": 0, "lr": 0.001, "loss": 1.0, "accuracy": 0.9, "wall_time": step * 0.004})
+    clock[0] += 0.1
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    assert view.viewRange()[1] == before  # 0.1 s after the last move: it waits
+    clock[0] += 0.5
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    assert view.viewRange()[1][1] >= 0.9  # its frame came: every view that must move moves now

@@ -18,6 +18,9 @@ changed range, size, smoothing or visibility redraws the image whole.
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -25,6 +28,8 @@ from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 from .plot_data import FULL_RESOLUTION, Envelope, decimate, sticky_range, visible_rows
+
+RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
 DEFAULT_PIXELS = 1000  # before the view has a size
 
@@ -126,8 +131,9 @@ class DecimatedCurve(pg.PlotDataItem):
                 self._y_seen = (low, high)
         if self._y_seen is not None:
             sticky = sticky_range(self._sticky, *self._y_seen, log)
-            if sticky != self._sticky:
+            if sticky != self._sticky and (self._sticky is None or self.layer.pacer.open):
                 self._sticky = sticky
+                self.layer.pacer.moved()
                 if self.isVisible():  # the view skips hidden items' bounds, yet would repaint whole
                     self.informViewBoundsChanged()
 
@@ -226,6 +232,29 @@ class DecimatedCurve(pg.PlotDataItem):
         return start, stop, pixels, rows
 
 
+class RangePacer:
+    """When a plot's live curves may move their views' y ranges.
+
+    A moved range redraws the whole plot (axes re-ticked, images redrawn), and
+    early in a run, as the loss falls and the accuracy climbs, every view wants
+    to move often. While a run grows, moves are allowed in one frame every
+    ``every_s`` seconds, for every view at once (one full repaint for all);
+    in between, values past a view's edge wait out of sight. At once otherwise.
+    """
+
+    def __init__(self, every_s: float = RANGE_EVERY_S):
+        self.every_s = every_s
+        self.open = True  # moves allowed in this frame
+        self._now = self._last = -math.inf
+
+    def begin_frame(self, running: bool) -> None:
+        self._now = time.monotonic()
+        self.open = not running or self._now - self._last >= self.every_s
+
+    def moved(self) -> None:
+        self._last = self._now
+
+
 class LiveLayer(pg.GraphicsObject):
     """Paints a view's ``DecimatedCurve`` s from an image, adding only their new rows on each frame.
 
@@ -237,9 +266,10 @@ class LiveLayer(pg.GraphicsObject):
     hidden redraws the image whole, from the curves' own paint.
     """
 
-    def __init__(self, view: pg.ViewBox):
+    def __init__(self, view: pg.ViewBox, pacer: RangePacer | None = None):
         super().__init__()
         self._view = view
+        self.pacer = pacer or RangePacer()  # shared by a plot's layers
         self.curves: list[DecimatedCurve] = []
         self._image: QImage | None = None
         self._key: tuple | None = None  # what the image was drawn for
@@ -284,6 +314,12 @@ class LiveLayer(pg.GraphicsObject):
 
     def viewRangeChanged(self):
         self.prepareGeometryChange()
+
+    def catch_up_ranges(self) -> None:
+        """Make the y-range moves the pacer put off (no new rows will ask for them)."""
+        for curve in self.curves:
+            if curve._values is not None:
+                curve._bound_new_rows()
 
     def set_plan_end(self, step: float) -> None:
         """The x the curves' bounds reach while a run goes on (0 once it is over)."""

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from workbench.figures import add_right_view
 
-from .plot_curve import LiveLayer
+from .plot_curve import LiveLayer, RangePacer
 from .plot_paint import clipped_axes, clipped_legend, repaint_in_one_rect
 from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
 from .style import COLORS, configure_pyqtgraph
@@ -116,8 +116,10 @@ class TrainingPlot(QWidget):
         self._graphics.ci.layout.setRowStretchFactor(0, 3)
         self._graphics.ci.layout.setRowStretchFactor(1, 2)
         # Before the curves, so the markers and validation points added later paint above them.
-        self.layers = {"lr": LiveLayer(self.lr_plot.getViewBox()), "loss": LiveLayer(self.loss_view),
-                       "metrics": LiveLayer(self.metrics_plot.getViewBox())}
+        self._pacer = RangePacer()  # the three views move their ranges in the same frames
+        self.layers = {"lr": LiveLayer(self.lr_plot.getViewBox(), self._pacer),
+                       "loss": LiveLayer(self.loss_view, self._pacer),
+                       "metrics": LiveLayer(self.metrics_plot.getViewBox(), self._pacer)}
         self._add_curves()
         self._expect(BUILT_IN_COLUMNS)
         self._apply_loss_log_mode()
@@ -270,10 +272,14 @@ class TrainingPlot(QWidget):
             self._history = history
         for layer in self.layers.values():  # x holds the whole plan while the run goes on
             layer.set_plan_end(self._total - 1 if running and self._total else 0)
+        self._pacer.begin_frame(running)
         rows = len(history)
         new_rows = rows > self._rows
         if new_rows:
             self._draw_rows(rows)
+        elif self._pacer.open:
+            for layer in self.layers.values():
+                layer.catch_up_ranges()  # moves put off while rows came (a run ended, or paused)
         self._draw_events(history.events)
         self._draw_epochs(history.epochs)
         if new_rows or not running:
