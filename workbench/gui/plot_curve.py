@@ -42,6 +42,7 @@ class DecimatedCurve(pg.PlotDataItem):
     layer = None
     _sticky = None
     _quiet = False  # a layer's sync: the view's bounds are the sticky ones, which did not move
+    _move_put_off = False  # a sticky-bounds move the layer's pacer has put off
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,10 +119,12 @@ class DecimatedCurve(pg.PlotDataItem):
         fresh = self._values[self._y_rows:]
         self._y_rows = len(self._values)
         log = bool(self.opts["logMode"][1])
+        seen = self._y_seen
         if len(fresh):
             with np.errstate(divide="ignore", invalid="ignore"):
                 mapped = np.log10(fresh) if log else fresh
-            low, high = float(np.nanmin(mapped, initial=np.inf)), float(np.nanmax(mapped, initial=-np.inf))
+            # fmin/fmax skip NaN (a NaN loss is a gap, not a bound)
+            low, high = float(np.fmin.reduce(mapped, initial=np.inf)), float(np.fmax.reduce(mapped, initial=-np.inf))
             if not (np.isfinite(low) and np.isfinite(high)):  # an inf or -inf (log of 0) among them
                 finite = mapped[np.isfinite(mapped)]
                 low, high = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
@@ -129,13 +132,18 @@ class DecimatedCurve(pg.PlotDataItem):
                 low, high = min(low, self._y_seen[0]), max(high, self._y_seen[1])
             if low <= high:
                 self._y_seen = (low, high)
-        if self._y_seen is not None:
-            sticky = sticky_range(self._sticky, *self._y_seen, log)
-            if sticky != self._sticky and (self._sticky is None or self.layer.pacer.open):
-                self._sticky = sticky
-                self.layer.pacer.moved()
-                if self.isVisible():  # the view skips hidden items' bounds, yet would repaint whole
-                    self.informViewBoundsChanged()
+        if self._y_seen is None or (self._y_seen == seen and not self._move_put_off and self._sticky is not None):
+            return  # nothing new to fit (most frames)
+        sticky = sticky_range(self._sticky, *self._y_seen, log)
+        self._move_put_off = False
+        if sticky != self._sticky:
+            if self._sticky is not None and not self.layer.pacer.open:
+                self._move_put_off = True  # made at the pacer's next open frame
+                return
+            self._sticky = sticky
+            self.layer.pacer.moved()
+            if self.isVisible():  # the view skips hidden items' bounds, yet would repaint whole
+                self.informViewBoundsChanged()
 
     def getOriginalDataset(self):
         """All rows the line stands for (not only those drawn): (steps, values), or (None, None)."""

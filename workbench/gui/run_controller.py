@@ -13,8 +13,8 @@ from workbench.core.control import RunControl
 
 from .worker import TrainingThread
 
-# 22 Hz: smooth to the eye, and the GUI thread's share of the GIL and the two cores stays small
-# (benchmarks/results.md: at 25 Hz a run in the window lost 7-13 % of its steps/s, at 22 Hz 0-3 %).
+# 22 Hz: smooth to the eye (the benchmark asks for 20). Each frame holds the GIL for a few ms
+# that the training thread waits out, so every frame fewer is training time back.
 REFRESH_MS = 45
 SCHEDULE_SETTLE_MS = 250  # typing "500" sends one change, not "5", "50", "500"
 
