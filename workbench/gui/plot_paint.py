@@ -51,6 +51,15 @@ class ClippedLegend(pg.LegendItem):
         super().__init__(*args, **kwargs)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
+    def addItem(self, item, name):
+        super().addItem(item, name)
+        sample, label = self.items[-1]
+        for part in (sample, label):  # a live plot's strip passing under the legend blits them too
+            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        shown = getattr(item, "visibleChanged", None)
+        if shown is not None:
+            shown.connect(sample.update)  # the cached sample shows whether its line is hidden
+
     def paint(self, p, *args):
         p.save()
         p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
