@@ -317,3 +317,18 @@ def test_while_a_run_grows_the_views_move_their_ranges_at_most_twice_a_second(pl
     plot.refresh(history, 100_000)
     settle(qapp, plot)
     assert view.viewRange()[1][1] >= 0.9  # its frame came: every view that must move moves now
+
+
+def test_once_the_run_is_over_the_views_fit_the_rows_without_headroom(plot, qapp):
+    history = History()
+    fill(history, 0, 3000)
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    low, high = np.log10(np.nanmin(history.view("loss"))), np.log10(np.nanmax(history.view("loss")))
+    live = plot.loss_view.viewRange()[1]
+    plot.refresh(history, 100_000, running=False)
+    settle(qapp, plot)
+    done = plot.loss_view.viewRange()[1]
+    assert done[0] <= low and done[1] >= high  # every row in view
+    assert done[1] - done[0] < live[1] - live[0]  # and the live headroom gone
+    assert done[1] - done[0] < 1.2 * (high - low)

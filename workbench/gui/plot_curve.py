@@ -157,13 +157,14 @@ class DecimatedCurve(pg.PlotDataItem):
         # x: every row's step, so "fit all" and auto-range see the whole run while only part
         # of it is handed to pyqtgraph, and while a run goes on, its plan to the end (a
         # layer's ``plan_end``): x then stays put as rows come. y: a layer's curve gives its
-        # sticky bounds over all rows; a plain one what is drawn, as with clipToView.
+        # sticky bounds over all rows while the run goes on, then the rows' own; a plain one
+        # what is drawn, as with clipToView.
         if self._steps is not None and len(self._steps) and (self._dataset is not None or self.layer):
             if ax == 0:
                 end = max(float(self._steps[-1]), self.layer.plan_end if self.layer is not None else 0.0)
                 return float(self._steps[0]), end
-            if self.layer is not None and self._sticky is not None:
-                return self._sticky
+            if self.layer is not None and self._sticky is not None:  # tight once the run is over
+                return self._sticky if self.layer.plan_end else self._y_seen
         return super().dataBounds(ax, frac, orthoRange)
 
     def viewRangeChanged(self, vb=None, ranges=None, changed=None):
