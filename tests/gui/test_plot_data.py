@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from workbench.core.recorder import History
-from workbench.gui.plot_data import BLOCK, Envelope, Smoother, decimate, ema, visible_rows
+from workbench.gui.plot_data import BLOCK, Envelope, Smoother, column_peaks, decimate, ema, visible_rows
 from workbench.gui.status import StepRate, format_duration
 
 
@@ -102,3 +102,12 @@ def test_a_column_cut_short_is_averaged_again_from_its_first_row():
     smoother.extend(column, 0.5)
     smoother.extend(column[:100], 0.5)  # a rollback took rows back
     np.testing.assert_allclose(smoother.values, ema(column[:100], 0.5), rtol=1e-6)
+
+
+def test_column_peaks_draw_each_pixel_column_as_its_maximum_then_minimum():
+    x = np.arange(7, dtype=float)
+    y = np.array([3.0, 1.0, np.nan, 5.0, 2.0, 4.0, 0.5])
+    column = np.array([0, 0, 0, 1, 1, 1, 2])
+    px, py = column_peaks(x, y, column)
+    np.testing.assert_array_equal(px, [0, 0, 3, 3, 6, 6])
+    np.testing.assert_array_equal(py, [3, 1, 5, 2, 0.5, 0.5])  # NaN skipped

@@ -27,7 +27,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
-from .plot_data import FULL_RESOLUTION, Envelope, decimate, sticky_range, visible_rows
+from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
@@ -389,40 +389,43 @@ class LiveLayer(pg.GraphicsObject):
     def _draw_new_rows(self, curves, world, target) -> None:
         painter = None
         low, high = self._view.viewRange()[1]
-        reach = 4 * max(high - low, 1e-12)  # Qt draws far-out coordinates slowly: clamp them near the view
         try:
             for c in curves:
-                done, rows = self._rows.get(id(c), 0), len(c._values)
-                if rows <= done:
+                new = self._new_rows(c, world, low, high)
+                if new is None:
                     continue
-                first = max(done - 1, 0)
-                x, y = c._steps[first:rows], np.array(c._values[first:rows], dtype=np.float64)  # a copy
-                pen = c.curve.opts["pen"]
-                if pen.color().alpha() < 255:
-                    # A translucent line drawn over itself darkens: draw each pixel column once,
-                    # when the rows after it have moved on to the next one, and with many rows a
-                    # pixel as the whole redraw does, as its maximum and minimum.
-                    column = np.floor(x * world.m11() + world.dx())
-                    whole = int(np.searchsorted(column, column[-1], side="left"))  # rows before the last column
-                    if whole <= 1:
-                        continue
-                    x, y, column, rows = x[:whole], y[:whole], column[:whole], first + whole
-                    if whole > FULL_RESOLUTION * (column[-1] - column[0] + 1):
-                        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
-                        peaks = np.empty(2 * len(starts))
-                        peaks[0::2], peaks[1::2] = np.fmax.reduceat(y, starts), np.fmin.reduceat(y, starts)
-                        x, y = np.repeat(x[starts], 2), peaks
-                if c.opts["logMode"][1]:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        y = np.log10(y)
-                y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
-                y = np.clip(y, low - reach, high + reach)  # NaN stays NaN
+                x, y, self._rows[id(c)] = new
                 if painter is None:
                     painter = self._painter(world, target)
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
-                painter.setPen(pen)
-                painter.drawPath(pg.arrayToQPath(np.asarray(x, dtype=np.float64), y, connect="finite"))
-                self._rows[id(c)] = rows
+                painter.setPen(c.curve.opts["pen"])
+                painter.drawPath(pg.arrayToQPath(x, y, connect="finite"))
         finally:
             if painter is not None:
                 painter.end()
+
+    def _new_rows(self, c: DecimatedCurve, world: QTransform, low: float, high: float):
+        """(x, y, rows drawn after) of ``c``'s segments not yet in the image, in view coordinates; None if none."""
+        done, rows = self._rows.get(id(c), 0), len(c._values)
+        if rows <= done:
+            return None
+        first = max(done - 1, 0)  # from the last row drawn
+        x = np.asarray(c._steps[first:rows], dtype=np.float64)
+        y = np.array(c._values[first:rows], dtype=np.float64)  # a copy: changed below
+        if c.curve.opts["pen"].color().alpha() < 255:
+            # A translucent line drawn over itself darkens: draw each pixel column once, when the
+            # rows after it have moved on to the next one, and with many rows a pixel as the
+            # whole redraw does, as its maximum and minimum.
+            column = np.floor(x * world.m11() + world.dx())
+            whole = int(np.searchsorted(column, column[-1], side="left"))  # rows before the last column
+            if whole <= 1:
+                return None
+            x, y, column, rows = x[:whole], y[:whole], column[:whole], first + whole
+            if whole > FULL_RESOLUTION * (column[-1] - column[0] + 1):
+                x, y = column_peaks(x, y, column)
+        if c.opts["logMode"][1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(y)
+        y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
+        reach = 4 * max(high - low, 1e-12)  # Qt draws far-out coordinates slowly: clamp them near the view
+        return x, np.clip(y, low - reach, high + reach), rows

@@ -179,6 +179,15 @@ class Envelope:
             setattr(self, name, grown)
 
 
+def column_peaks(x: np.ndarray, y: np.ndarray, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped by pixel ``column`` (non-decreasing), each group as ``decimate`` draws a bucket:
+    two points at its first x, its maximum then its minimum (NaN skipped)."""
+    starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+    peaks = np.empty(2 * len(starts))
+    peaks[0::2], peaks[1::2] = np.fmax.reduceat(y, starts), np.fmin.reduceat(y, starts)
+    return np.repeat(x[starts], 2), peaks
+
+
 def _padded(values: np.ndarray, size: int) -> np.ndarray:
     """``values`` NaN-padded to ``size`` (a copy only when padding is needed)."""
     if len(values) == size:

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 PIXMAP_CACHE_KB = 64 * 1024
 
 
-class ClippedAxis(pg.AxisItem):
-    """A pyqtgraph ``AxisItem`` that clips its painter to itself before drawing.
+class _ClippedAndCached:
+    """Clips its painter to its own bounding rect before drawing, and is cached as a pixmap.
 
-    It is also cached as a pixmap: while a live plot's ranges stay put, a frame
-    that repaints a strip of the plot blits the strip of grid and ticks rather
-    than replaying every tick line and label.
+    The clip keeps translucent fills and lines on the raster engine's fast path;
+    the cache means that while a live plot's ranges stay put, a frame repainting
+    a strip of the plot blits that strip rather than replaying every line and label.
     """
 
     def __init__(self, *args, **kwargs):
@@ -37,19 +37,19 @@ class ClippedAxis(pg.AxisItem):
         # plot is a few MB, and evicted caches would be redrawn on every frame.
         QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
 
-    def paint(self, p, opt, widget):
+    def paint(self, p, *args):
         p.save()
         p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
-        super().paint(p, opt, widget)
+        super().paint(p, *args)
         p.restore()
 
 
-class ClippedLegend(pg.LegendItem):
-    """A pyqtgraph ``LegendItem`` whose translucent box is filled through the same fast path, and cached."""
+class ClippedAxis(_ClippedAndCached, pg.AxisItem):
+    """A pyqtgraph ``AxisItem`` (its grid lines included) on the fast paths."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+class ClippedLegend(_ClippedAndCached, pg.LegendItem):
+    """A pyqtgraph ``LegendItem`` (its translucent box) on the fast paths; its entries are cached too."""
 
     def addItem(self, item, name):
         super().addItem(item, name)
@@ -59,12 +59,6 @@ class ClippedLegend(pg.LegendItem):
         shown = getattr(item, "visibleChanged", None)
         if shown is not None:
             shown.connect(sample.update)  # the cached sample shows whether its line is hidden
-
-    def paint(self, p, *args):
-        p.save()
-        p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
-        super().paint(p, *args)
-        p.restore()
 
 
 def clipped_legend(plot: pg.PlotItem, **options) -> ClippedLegend:

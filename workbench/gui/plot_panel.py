@@ -251,8 +251,7 @@ class TrainingPlot(QWidget):
         self._marker_items.clear()
         self.markers.clear()
         self._total = int(total_steps)
-        for layer in self.layers.values():
-            layer.set_plan_end(self._total - 1 if self._total else 0)
+        self._set_plan_end(running=True)
         self._draw_ahead(running=True)
         self.fit_all()
 
@@ -270,8 +269,7 @@ class TrainingPlot(QWidget):
         if history is not self._history or self._history_rewound(history):
             self._forget_rows()  # another run's history, or a rollback cut this one: read it again
             self._history = history
-        for layer in self.layers.values():  # x holds the whole plan while the run goes on
-            layer.set_plan_end(self._total - 1 if running and self._total else 0)
+        self._set_plan_end(running)
         self._pacer.begin_frame(running)
         rows = len(history)
         new_rows = rows > self._rows
@@ -284,6 +282,11 @@ class TrainingPlot(QWidget):
         self._draw_epochs(history.epochs)
         if new_rows or not running:
             self._draw_ahead(running)
+
+    def _set_plan_end(self, running: bool) -> None:
+        """While a run goes on, x holds its whole plan; once it is over, the rows."""
+        for layer in self.layers.values():
+            layer.set_plan_end(self._total - 1 if running and self._total else 0)
 
     def _history_rewound(self, history) -> bool:
         """True when rows already drawn are no longer the history's (it was truncated)."""
@@ -384,9 +387,8 @@ class TrainingPlot(QWidget):
         return action
 
     def fit_all(self) -> None:
-        """Every view back to showing all it has. x follows the LR plot alone: its dashed plan runs
-        to the end of the run, so x stays put while the run grows (the linked views would pull it
-        in to the rows so far, and every frame would re-tick the axes and redraw the curves whole)."""
+        """Every view back to showing all it has. x is auto-ranged on the LR plot alone and the
+        linked views follow it: linked views auto-ranging x too would set it back and forth."""
         self.lr_plot.enableAutoRange()
         for view in (self.loss_view, self.metrics_plot.getViewBox()):
             view.enableAutoRange(x=False, y=True)
