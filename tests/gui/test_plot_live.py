@@ -119,7 +119,7 @@ def test_a_zoomed_view_draws_every_row_it_shows_and_fit_all_brings_back_the_run(
 def test_nan_losses_leave_gaps_in_the_raw_line_and_the_average_steps_over_them(plot, qapp):
     history = History()
     fill(history, 0, 300, nan_every=10)
-    plot.refresh(history, 100_000)
+    plot.refresh(history, 300)  # a plan as long as the rows: every row has pixels of its own
     settle(qapp, plot)
     _, raw = drawn(plot.series["loss"].raw)
     assert np.isnan(raw).sum() == 30
@@ -129,12 +129,12 @@ def test_nan_losses_leave_gaps_in_the_raw_line_and_the_average_steps_over_them(p
 def test_a_rewound_history_is_drawn_again_from_its_rows(plot, qapp):
     history = History()
     fill(history, 0, 500)
-    plot.refresh(history, 100_000)
+    plot.refresh(history, 500)
     history.truncate(200)  # a rollback to the checkpoint at step 200
     for step in range(200, 400):
         history.append({"step": step, "epoch": 0, "lr": 0.0005, "loss": 9.0, "accuracy": 0.1,
                         "wall_time": 100 + step * 0.004})
-    plot.refresh(history, 100_000)
+    plot.refresh(history, 500)
     settle(qapp, plot)
     x, lr = plot.lr_curve.getOriginalDataset()
     assert len(x) == 400 and lr[-1] == np.float32(0.0005)
@@ -147,11 +147,11 @@ def test_a_rewound_history_is_drawn_again_from_its_rows(plot, qapp):
 def test_a_line_hidden_from_the_legend_catches_up_when_shown(plot, qapp):
     history = History()
     fill(history, 0, 100)
-    plot.refresh(history, 100_000)
+    plot.refresh(history, 300)
     line = plot.series["accuracy"].line
     line.setVisible(False)
     fill(history, 100, 300)
-    plot.refresh(history, 100_000)
+    plot.refresh(history, 300)
     assert len(line.getOriginalDataset()[0]) == 100  # no work for it while hidden
     line.setVisible(True)
     settle(qapp, plot)
@@ -161,7 +161,7 @@ def test_a_line_hidden_from_the_legend_catches_up_when_shown(plot, qapp):
 def test_smoothing_and_log_toggles_redraw_from_the_same_rows(plot, qapp):
     history = History()
     fill(history, 0, 400)
-    plot.refresh(history, 100_000)
+    plot.refresh(history, 400)
     plot.smoothing.setValue(30)
     np.testing.assert_allclose(plot.series["loss"].line.getOriginalDataset()[1],
                                ema(history.column("loss"), 0.3), rtol=1e-5)
@@ -236,10 +236,15 @@ def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_imag
 
 
 @pytest.mark.parametrize("plan, rows, chunk", [(3000, 2400, 40), (60_000, 40_000, 400)])  # ~3 and ~60 rows a pixel
-def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan, rows, chunk):
+def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan, rows, chunk, monkeypatch):
+    from workbench.gui.run_controller import REFRESH_MS
+
+    clock = [100.0]  # one refresh interval a frame: range moves fall on the same frames on a slow machine too
+    monkeypatch.setattr("workbench.gui.plot_curve.time.monotonic", lambda: clock[0])
     history = History()
     plot.reset(plan)
     for start in range(0, rows, chunk):
+        clock[0] += REFRESH_MS / 1000
         fill(history, start, start + chunk)
         plot.refresh(history, plan)
         settle(qapp, plot)
@@ -253,6 +258,20 @@ def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan
         a = np.frombuffer(frames.constBits(), np.uint8).reshape(frames.height(), -1)
         b = np.frombuffer(layer._image.constBits(), np.uint8).reshape(frames.height(), -1)
         assert a.any() and (a != b).mean() < 0.01  # the same lines, give or take a few joins
+
+
+def test_rows_that_fill_part_of_the_view_get_a_peak_pair_or_two_a_pixel_column(plot, qapp):
+    history = History()
+    fill(history, 0, 10_000)
+    plot.refresh(history, 60_000)  # x reaches the plan's end: the rows span a sixth of the width
+    settle(qapp, plot)
+    view = plot.loss_view
+    left, right = view.viewRange()[0]
+    columns = view.width() * 10_000 / (right - left)
+    x, _ = drawn(plot.series["loss"].raw)
+    # Buckets are whole envelope blocks, so up to two a column; not one per 1/width of the rows
+    # (a translucent line drawn over itself several times a column darkens, unlike its live rows).
+    assert columns < len(x) / 2 <= 2 * columns + 2
 
 
 def test_a_curves_y_bounds_move_only_when_its_values_leave_them():

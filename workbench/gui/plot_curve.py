@@ -220,25 +220,32 @@ class DecimatedCurve(pg.PlotDataItem):
         if window == self._shown:
             return False
         self._shown = window
-        start, stop, pixels, _rows = window
-        self.setData(*decimate(self._steps, self._values, self._envelope, start, stop, pixels))
+        start, stop, _pixels, _rows, columns = window
+        self.setData(*decimate(self._steps, self._values, self._envelope, start, stop, columns))
         return True
 
     def _view_box(self) -> pg.ViewBox | None:
         view = self.getViewBox()  # the GraphicsView itself for an item outside any ViewBox
         return view if isinstance(view, pg.ViewBox) else None
 
-    def _window(self) -> tuple[int, int, int, int]:
+    def _window(self) -> tuple[int, int, int, int, int]:
+        """(start, stop) of the rows to draw, the view's width in pixels, the rows so far, and the pixel
+        columns those rows span (fewer than the width when the view reaches past them, as to a run's plan end)."""
         rows = len(self._values)
         view = self._view_box()
         if view is None:
-            return 0, rows, DEFAULT_PIXELS, rows
+            return 0, rows, DEFAULT_PIXELS, rows, DEFAULT_PIXELS
         pixels = int(view.width()) or DEFAULT_PIXELS
-        if view.autoRangeEnabled()[0]:
-            return 0, rows, pixels, rows
         left, right = view.viewRange()[0]
-        start, stop = visible_rows(self._steps[:rows], left, right)
-        return start, stop, pixels, rows
+        if view.autoRangeEnabled()[0]:
+            start, stop = 0, rows
+        else:
+            start, stop = visible_rows(self._steps[:rows], left, right)
+        columns = pixels
+        if stop - start > 1 and right > left:
+            span = float(self._steps[stop - 1]) - float(self._steps[start])
+            columns = min(pixels, max(1, math.ceil(pixels * span / (right - left))))
+        return start, stop, pixels, rows, columns
 
 
 class RangePacer:
