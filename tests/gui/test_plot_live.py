@@ -179,6 +179,21 @@ def test_every_shown_axis_clips_its_grid_and_the_top_axes_stay_hidden(plot):
         assert not item.getAxis("top").isVisible()
 
 
+def test_an_axis_kept_bounding_rect_follows_its_plot_and_grid(plot, qapp):
+    import pyqtgraph as pg
+
+    axes = [plot.lr_plot.getAxis(side) for side in ("left", "bottom", "right")] + [plot.metrics_plot.getAxis("left")]
+
+    def fresh(axis):
+        return pg.AxisItem.boundingRect(axis)  # worked out anew, as pyqtgraph does
+
+    for change in (lambda: None, lambda: plot.resize(700, 900), lambda: plot.lr_plot.showGrid(x=False, y=False)):
+        change()
+        settle(qapp, plot)
+        for axis in axes:
+            assert axis.boundingRect() == fresh(axis)
+
+
 def test_the_status_bar_shows_a_row_a_few_times_a_second_and_at_once_when_told(qtbot, monkeypatch):
     bar = QStatusBar()
     qtbot.addWidget(bar)

@@ -15,7 +15,7 @@ Qt 6.11's raster engine (the offscreen platform and X11 alike use it).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
@@ -45,7 +45,24 @@ class _ClippedAndCached:
 
 
 class ClippedAxis(_ClippedAndCached, pg.AxisItem):
-    """A pyqtgraph ``AxisItem`` (its grid lines included) on the fast paths."""
+    """A pyqtgraph ``AxisItem`` (its grid lines included) on the fast paths.
+
+    Qt asks every item for its bounding rect on every repaint, a live plot's
+    strip included, and an axis with a grid works its rect out from its linked
+    view's (three more calls into Python): it is kept until what it depends on moves.
+    """
+
+    _rect_key = None
+    _rect = None
+
+    def boundingRect(self):
+        view = self.linkedView()
+        key = (self.geometry(), self.scenePos(), self.grid, self.style["tickLength"],
+               self.style["hideOverlappingLabels"], view is None,
+               view.geometry() if view is not None else None, view.scenePos() if view is not None else None)
+        if key != self._rect_key:
+            self._rect_key, self._rect = key, super().boundingRect()
+        return QRectF(self._rect)
 
 
 class ClippedLegend(_ClippedAndCached, pg.LegendItem):
