@@ -18,3 +18,4 @@ def test_pause_latency_runs_and_loses_no_step():
 def test_table_marks_missed_targets():
     text = table([Figure("x", 2.0, "ms", "≤ 1 ms", False)])
     assert "| x | 2 ms | ≤ 1 ms | NO |" in text
+

@@ -1,0 +1,9 @@
+"""The window benchmark's code runs (a tiny run); its figures are for `make bench`, not for tests."""
+
+
+def test_window_against_headless_runs_side_by_side_rounds(qapp):
+    from benchmarks import gui
+
+    ratio, fps = gui.gui_vs_headless(steps=200, rounds=2)
+    assert ratio.name == "window run ÷ headless" and ratio.value > 0 and "median of 2 side-by-side rounds" in ratio.detail
+    assert fps.name == "plot frame rate while training" and fps.value > 0
