@@ -26,6 +26,34 @@ def median(values) -> float:
     return float(statistics.median(values))
 
 
+def side_by_side(sides: dict, rounds: int) -> dict[str, list[float]]:
+    """Each side's figure once a round, the order reversed every other round (A B C, C B A, …).
+
+    This machine's speed drifts by 15-20 % over tens of seconds, so runs far apart
+    in time are not comparable; runs side by side mostly are, and the swapped order
+    cancels what is left of a steady drift. Compare a round with itself (``ratios``).
+    """
+    results: dict[str, list[float]] = {name: [] for name in sides}
+    for index in range(rounds):
+        order = list(sides) if index % 2 == 0 else list(reversed(sides))
+        for name in order:
+            results[name].append(sides[name]())
+    return results
+
+
+def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Each round's own ratio."""
+    return [a / b for a, b in zip(numerators, denominators)]
+
+
+def spread(values: list[float]) -> str:
+    """The middle half and the whole range of the rounds' ratios: how noisy the machine was."""
+    import numpy as np
+
+    low, high = np.percentile(values, [25, 75])
+    return f"middle half {low:.2f}–{high:.2f}, all {min(values):.2f}–{max(values):.2f}"
+
+
 def percentile(values, q: float) -> float:
     ordered = sorted(values)
     return float(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))])

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from .common import Figure, bench_config, median
+from .common import Figure, bench_config, median, ratios, side_by_side, spread
 
 STARTUP_PROBE = """
 import time
@@ -78,34 +78,26 @@ def _steps_per_second(history) -> float:
 
 
 def gui_vs_headless(steps: int = 1500, rounds: int = 8) -> list[Figure]:
-    """Each round runs both sides back to back, in A B / B A order, and gives its own ratio.
-
-    This machine's speed drifts by 15-20 % over tens of seconds, so runs far apart in
-    time are not comparable; two runs side by side mostly are, and the order swapped
-    every round cancels what is left of a steady drift. The figure is the median of
-    the rounds' ratios.
-    """
+    """The run in the window against the same run headless, in rounds of side-by-side runs."""
     from workbench.core.session import run
 
-    gui, headless, fps, busy, pairs = [], [], [], [], []
-    for index in range(rounds):
-        sides = ("window", "headless") if index % 2 == 0 else ("headless", "window")
-        for side in sides:
-            if side == "headless":
-                headless.append(_steps_per_second(run(bench_config(steps)).history))
-                continue
-            history, refreshes = _window_run(steps)
-            gui.append(_steps_per_second(history))
-            (wall0, cpu0), (wall1, cpu1) = (refreshes[0], refreshes[-1]) if refreshes else ((0, 0), (0, 0))
-            fps.append((len(refreshes) - 1) / (wall1 - wall0) if wall1 > wall0 else 0.0)
-            busy.append(100 * (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 0.0)
-        pairs.append(gui[-1] / headless[-1])
+    fps, busy = [], []
+
+    def window() -> float:
+        history, refreshes = _window_run(steps)
+        (wall0, cpu0), (wall1, cpu1) = (refreshes[0], refreshes[-1]) if refreshes else ((0, 0), (0, 0))
+        fps.append((len(refreshes) - 1) / (wall1 - wall0) if wall1 > wall0 else 0.0)
+        busy.append(100 * (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 0.0)
+        return _steps_per_second(history)
+
+    runs = side_by_side({"window": window, "headless": lambda: _steps_per_second(run(bench_config(steps)).history)},
+                        rounds)
+    pairs = ratios(runs["window"], runs["headless"])
     ratio = median(pairs)
-    quarter, three_quarters = (float(q) for q in np.percentile(pairs, [25, 75]))
     return [
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
-               f"median of {rounds} side-by-side rounds (A B, B A, …): middle half {quarter:.2f}–{three_quarters:.2f}, "
-               f"all {min(pairs):.2f}–{max(pairs):.2f}; {median(gui):.0f} vs {median(headless):.0f} steps/s, plot live"),
+               f"median of {rounds} side-by-side rounds: {spread(pairs)}; "
+               f"{median(runs['window']):.0f} vs {median(runs['headless']):.0f} steps/s, plot live"),
         Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20,
                f"GUI thread busy {median(busy):.1f} % of the run"),
     ]

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from .common import Figure, bench_config, median
+from .common import Figure, bench_config, median, ratios, side_by_side, spread
 
 STEPS = 800
 FAST_STEPS = 16
@@ -49,16 +49,17 @@ def workbench_headless(steps: int, **more) -> float:
     return (len(wall) - 1 - first) / (wall[-1] - wall[first - 1])
 
 
-def measure(rounds: int = 3) -> list[Figure]:
-    plain, ours, fast = [], [], []
-    for _ in range(rounds):  # A B C A B C …
-        plain.append(plain_keras(STEPS))
-        ours.append(workbench_headless(STEPS))
-        fast.append(workbench_headless(STEPS, **{"training.steps_per_execution": FAST_STEPS}))
-    ratio, fast_ratio = median(ours) / median(plain), median(fast) / median(plain)
+def measure(rounds: int = 5) -> list[Figure]:
+    runs = side_by_side({"plain": lambda: plain_keras(STEPS), "ours": lambda: workbench_headless(STEPS),
+                         "fast": lambda: workbench_headless(STEPS, **{"training.steps_per_execution": FAST_STEPS})},
+                        rounds)
+    plain, ours, fast = runs["plain"], runs["ours"], runs["fast"]
+    headless, quick = ratios(ours, plain), ratios(fast, plain)
+    ratio, fast_ratio = median(headless), median(quick)
     return [
         Figure("headless ÷ plain Keras fit", ratio, "×", "≥ 1.0", ratio >= 1.0,
+               f"median of {rounds} side-by-side rounds: {spread(headless)}; "
                f"{median(ours):.0f} vs {median(plain):.0f} steps/s, every step's LR and loss recorded"),
         Figure(f"fast mode (steps_per_execution={FAST_STEPS}) ÷ plain", fast_ratio, "×", "≥ 1.5", fast_ratio >= 1.5,
-               f"{median(fast):.0f} steps/s, still every step recorded"),
+               f"{spread(quick)}; {median(fast):.0f} steps/s, still every step recorded"),
     ]

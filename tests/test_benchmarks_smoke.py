@@ -19,3 +19,13 @@ def test_table_marks_missed_targets():
     text = table([Figure("x", 2.0, "ms", "≤ 1 ms", False)])
     assert "| x | 2 ms | ≤ 1 ms | NO |" in text
 
+
+
+def test_rounds_alternate_their_order_and_ratios_pair_rounds():
+    from benchmarks.common import ratios, side_by_side, spread
+
+    calls = []
+    runs = side_by_side({"a": lambda: calls.append("a") or 2.0, "b": lambda: calls.append("b") or 4.0}, 3)
+    assert calls == ["a", "b", "b", "a", "a", "b"] and runs == {"a": [2.0] * 3, "b": [4.0] * 3}
+    assert ratios([1.0, 3.0], [2.0, 4.0]) == [0.5, 0.75]
+    assert spread([0.5, 0.75]).endswith("all 0.50–0.75")
