@@ -38,6 +38,14 @@ def plot(qtbot, qapp):
     delete_now(widget)
 
 
+@pytest.fixture
+def pacer_clock(monkeypatch) -> list[float]:
+    """The range pacer's clock, set by the test: ``clock[0] += seconds``."""
+    clock = [100.0]
+    monkeypatch.setattr("workbench.gui.plot_curve.time.monotonic", lambda: clock[0])
+    return clock
+
+
 def drawn(item):
     """(x, y) pyqtgraph is handed for ``item`` (before any log mapping) when the layer next draws it whole."""
     item.sync()
@@ -251,11 +259,10 @@ def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_imag
 
 
 @pytest.mark.parametrize("plan, rows, chunk", [(3000, 2400, 40), (60_000, 40_000, 400)])  # ~3 and ~60 rows a pixel
-def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan, rows, chunk, monkeypatch):
+def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan, rows, chunk, pacer_clock):
     from workbench.gui.run_controller import REFRESH_MS
 
-    clock = [100.0]  # one refresh interval a frame: range moves fall on the same frames on a slow machine too
-    monkeypatch.setattr("workbench.gui.plot_curve.time.monotonic", lambda: clock[0])
+    clock = pacer_clock  # one refresh interval a frame: range moves fall on the same frames on a slow machine too
     history = History()
     plot.reset(plan)
     for start in range(0, rows, chunk):
@@ -332,9 +339,8 @@ def test_hiding_a_line_repaints_its_whole_view_also_when_zoomed(plot, qapp):
     assert any(rect.contains(shown) for rect in painted)
 
 
-def test_while_a_run_grows_the_views_move_their_ranges_at_most_twice_a_second(plot, qapp, monkeypatch):
-    clock = [100.0]
-    monkeypatch.setattr("workbench.gui.plot_curve.time.monotonic", lambda: clock[0])
+def test_while_a_run_grows_the_views_move_their_ranges_at_most_twice_a_second(plot, qapp, pacer_clock):
+    clock = pacer_clock
     history = History()
     fill(history, 0, 500)
     plot.refresh(history, 100_000)

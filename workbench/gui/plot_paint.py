@@ -57,9 +57,9 @@ class ClippedAxis(_ClippedAndCached, pg.AxisItem):
 
     def boundingRect(self):
         view = self.linkedView()
-        key = (self.geometry(), self.scenePos(), self.grid, self.style["tickLength"],
-               self.style["hideOverlappingLabels"], view is None,
-               view.geometry() if view is not None else None, view.scenePos() if view is not None else None)
+        placed = (view.geometry(), view.scenePos()) if view is not None else None
+        key = (self.geometry(), self.scenePos(), placed, self.grid, self.style["tickLength"],
+               self.style["hideOverlappingLabels"])
         if key != self._rect_key:
             self._rect_key, self._rect = key, super().boundingRect()
         return QRectF(self._rect)
