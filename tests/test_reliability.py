@@ -214,19 +214,20 @@ def test_pausing_at_random_points_changes_nothing():
         assert np.array_equal(a, b)
 
 
-def test_resuming_a_stopped_run_matches_the_uninterrupted_one(tmp_path):
-    reference = run(_deterministic(150)).model.get_weights()
+@pytest.mark.parametrize("per_call", [1, 8], ids=["one batch a call", "fast mode"])
+def test_resuming_a_stopped_run_matches_the_uninterrupted_one(tmp_path, per_call):
+    config = _deterministic(150).with_overrides({"training.steps_per_execution": per_call})
+    reference = run(config).model.get_weights()
     control, watch = RunControl(), Watch()
     box = {}
-    thread = threading.Thread(
-        target=lambda: box.update(result=run(_deterministic(150), control, watch, out_dir=tmp_path)))
+    thread = threading.Thread(target=lambda: box.update(result=run(config, control, watch, out_dir=tmp_path)))
     thread.start()
     wait_for(lambda: watch.history is not None and len(watch.history) >= 70)
     control.stop()
     thread.join(300)
     stopped_at = box["result"].summary["steps"]
     assert stopped_at < 150
-    resumed = run(_deterministic(150), out_dir=tmp_path, resume=True)
+    resumed = run(config, out_dir=tmp_path, resume=True)
     assert np.array_equal(resumed.history.column("step"), np.arange(150))
     for a, b in zip(resumed.model.get_weights(), reference):
         assert np.array_equal(a, b)

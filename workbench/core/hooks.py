@@ -56,6 +56,7 @@ class StepHooks:
         self.checkpoint_at_epoch_end = False
         self.non_finite_step: int | None = None
         self._epoch_iterator = None
+        self._execution_steps = None  # fast mode: the count last given to the model
 
     # --- Keras hooks ---
 
@@ -71,6 +72,20 @@ class StepHooks:
         self.epoch = epoch
         self.batch_in_epoch = self.start_batch if epoch == self.start_epoch else 0
         self.run.stream.begin_epoch(epoch)
+
+    def on_train_batch_begin(self, model):
+        """Fast mode: the next call takes k batches, or what is left of the epoch or the run."""
+        steps = getattr(model, "execution_steps", None)
+        if steps is None:
+            return
+        run = self.run
+        left = run.stream.batches_per_epoch - self.batch_in_epoch
+        if run.max_steps:
+            left = min(left, run.max_steps - len(run.history))
+        count = max(1, min(model.steps_per_execution, left))
+        if count != self._execution_steps:
+            steps.assign(count)
+            self._execution_steps = count
 
     def on_train_batch_end(self, model, logs):
         run = self.run
@@ -280,6 +295,9 @@ def as_keras_callback(hooks: StepHooks):
 
         def on_epoch_begin(self, epoch, logs=None):
             hooks.on_epoch_begin(self.model, epoch)
+
+        def on_train_batch_begin(self, batch, logs=None):
+            hooks.on_train_batch_begin(self.model)
 
         def on_train_batch_end(self, batch, logs=None):
             hooks.on_train_batch_end(self.model, logs)

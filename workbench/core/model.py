@@ -53,6 +53,9 @@ class CustomStepModel(keras.Model):
         """
         self.step_log = keras.Variable(np.zeros((steps_per_execution, len(self.log_names))),
                                        dtype="float64", trainable=False, name="step_log")
+        # How many batches the next call takes: all k, or fewer where an epoch or the run ends.
+        self.execution_steps = keras.Variable(steps_per_execution, dtype="int32", trainable=False,
+                                              name="execution_steps")
 
     @property
     def metrics(self):
@@ -73,8 +76,9 @@ class CustomStepModel(keras.Model):
         if self.train_function is not None and not force:
             return self.train_function
         if self.steps_per_execution > 1:
-            return super().make_train_function(force=True)  # Keras' multi-step loop in one call
-        self.train_function = lean_train_function(self)
+            self.train_function = multi_step_train_function(self)
+        else:
+            self.train_function = lean_train_function(self)
         return self.train_function
 
     def train_step(self, data):
@@ -186,6 +190,33 @@ def lean_train_function(model):
         return reduce_per_replica(outputs, strategy, reduction="auto")
 
     return tf.function(one_step_on_iterator, reduce_retracing=True, jit_compile=model.jit_compile)
+
+
+def multi_step_train_function(model: CustomStepModel):
+    """Fast mode: ``model.execution_steps`` batches (at most ``steps_per_execution``) in one traced call.
+
+    Keras' own multi-step function always asks for k batches, so an epoch whose
+    length is not a multiple of k runs its last call into the next epoch's
+    batches; that forced a new data pipeline at every epoch (20-150 ms each on
+    two cores). This one takes exactly the batches the hooks say are left, so
+    one pass of the data serves the whole run and the run ends at its step
+    limit, not at the next multiple of k. Each step's row is in ``step_log``;
+    the call returns the last step's, as Keras' own function does.
+    """
+    log, names = model.step_log, model.log_names
+
+    @tf.autograph.experimental.do_not_convert
+    def steps_on_iterator(iterator):
+        def one_step(done):
+            model.train_step(iterator.get_next())
+            return (done + 1,)
+
+        tf.while_loop(lambda done: done < model.execution_steps.value, one_step, (tf.constant(0),))
+        last = tf.cast((model.optimizer.iterations.value - 1) % log.shape[0], "int32")
+        row = tf.cast(log.value[last], "float32")
+        return {name: row[i] for i, name in enumerate(names)}
+
+    return tf.function(steps_on_iterator, reduce_retracing=True)
 
 
 def mlp(input_shape, num_classes: int, top3_accuracy: bool = False) -> CustomStepModel:

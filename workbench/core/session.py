@@ -275,13 +275,15 @@ def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int
     while epoch < state.epochs and not _limit_reached(state):
         hooks = StepHooks(state, start_epoch=epoch, start_batch=batch, wall_offset=wall)
         state.stream.begin_epoch(epoch)
-        if batch or getattr(model, "steps_per_execution", 1) > 1:
-            # A partly done epoch is finished by a fit call of its own (its dataset is shorter); fast
-            # mode's last call of an epoch is short too: a new pass of the data at every epoch.
-            data, epochs, per_epoch = state.stream.dataset(skip=batch), epoch + 1 if batch else state.epochs, None
+        if batch:  # a partly done epoch is finished by a fit call of its own (its dataset is shorter)
+            data, epochs, per_epoch = state.stream.dataset(skip=batch), epoch + 1, None
         else:  # whole epochs: one pass over all of them, the next epoch prefetched while one ends
             data, epochs = state.stream.epochs_dataset(epoch, state.epochs), state.epochs
             per_epoch = state.stream.batches_per_epoch
+            if getattr(model, "steps_per_execution", 1) > 1:
+                # Keras counts k batches a call, more than an epoch's short last call takes, and would
+                # end a pass of known length early; an endless one it leaves to steps_per_epoch.
+                data = data.repeat()
         try:
             model.fit(data, validation_data=state.validation, epochs=epochs, initial_epoch=epoch,
                       steps_per_epoch=per_epoch, verbose=0, shuffle=False, callbacks=[as_keras_callback(hooks)])
