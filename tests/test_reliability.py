@@ -160,7 +160,8 @@ def test_rollback_is_bounded_when_the_data_stays_bad(tmp_path):
     assert kinds.count("rollback") == 2 and kinds.count("nan") == 3  # every attempt is on record
 
 
-def test_rollback_goes_back_to_the_last_checkpoint_with_a_lower_lr():
+@pytest.mark.parametrize("per_call", [1, 4], ids=["one batch a call", "fast mode"])
+def test_rollback_goes_back_to_the_last_checkpoint_with_a_lower_lr(per_call):
     """What the window's "lower the LR and roll back" does after a NaN: control.rollback(0.1)."""
     control = RunControl()
 
@@ -172,7 +173,8 @@ def test_rollback_goes_back_to_the_last_checkpoint_with_a_lower_lr():
 
     control_used = []
     config = RunConfig().with_overrides({"schedule.family": "constant", "schedule.lr": 0.002,
-                                         "training.steps": 80, "training.checkpoint_steps": 20})
+                                         "training.steps": 80, "training.checkpoint_steps": 20,
+                                         "training.steps_per_execution": per_call})
     result = run(config, control, RollBackOnce())
     rollbacks = [e for e in result.history.events if e["kind"] == "rollback"]
     assert [e["step"] for e in rollbacks] == [40]

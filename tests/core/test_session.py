@@ -77,8 +77,9 @@ class Watch(Reporter):
         self.history = history
 
 
-def test_pausing_holds_the_step_count_and_step_advances_by_one(tiny_config):
-    config = tiny_config.with_overrides({"training.steps": 200})
+@pytest.mark.parametrize("per_call", [1, 8], ids=["one batch a call", "fast mode"])
+def test_pausing_holds_the_step_count_and_step_advances_by_one(tiny_config, per_call):
+    config = tiny_config.with_overrides({"training.steps": 200, "training.steps_per_execution": per_call})
     control, watch = RunControl(), Watch()
     thread, box = _start_in_thread(config, control, watch)
     _wait(lambda: watch.history is not None and len(watch.history) >= 10)
