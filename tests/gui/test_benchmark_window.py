@@ -6,4 +6,5 @@ def test_window_against_headless_runs_side_by_side_rounds(qapp):
 
     ratio, fps = gui.gui_vs_headless(steps=200, rounds=2)
     assert ratio.name == "window run ÷ headless" and ratio.value > 0 and "median of 2 side-by-side rounds" in ratio.detail
+    assert "with its plot not redrawn" in ratio.detail
     assert fps.name == "plot frame rate while training" and fps.value > 0
