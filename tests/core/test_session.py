@@ -148,14 +148,14 @@ def test_failure_during_the_run_saves_what_was_trained(tiny_config, tmp_path):
     assert "boom" in json.loads((tmp_path / "summary.json").read_text())["error"]
 
 
-def test_fast_mode_still_records_every_step_and_trains_as_one_step_a_call_does():
+def test_fast_mode_still_records_every_step_and_trains_as_one_step_a_call_does(tmp_path):
     """steps_per_execution runs several batches per call; a buffer in the step keeps each one's row.
 
     An epoch of 63 batches is not a multiple of 8: the last call of each epoch takes 7, so
     the epochs keep their own batches and the run stops at its step limit, not after it.
     """
     plain = {"training.steps": 150, "schedule.decay_steps": 30, "data.validation_split": 0.0}
-    result = run(RunConfig().with_overrides({**plain, "training.steps_per_execution": 8}))
+    result = run(RunConfig().with_overrides({**plain, "training.steps_per_execution": 8}), out_dir=tmp_path)
     steps = result.history.column("step")
     np.testing.assert_array_equal(steps, np.arange(150))
     assert int(result.model.optimizer.iterations.numpy()) == 150
@@ -167,6 +167,10 @@ def test_fast_mode_still_records_every_step_and_trains_as_one_step_a_call_does()
     one_a_call = run(RunConfig().with_overrides(plain)).history
     for name in ("epoch", "lr", "loss", "accuracy", "grad_norm"):  # same batches, same updates
         np.testing.assert_array_equal(result.history.column(name), one_a_call.column(name), err_msg=name)
+    import workbench.core.model  # noqa: F401  (registers the custom classes)
+    saved = keras.models.load_model(tmp_path / "model.keras")  # its step buffer's variables load too
+    samples = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(saved.predict(samples, verbose=0), result.model.predict(samples, verbose=0))
 
 
 def test_each_epoch_has_its_own_order_and_one_pass_matches_epoch_by_epoch():

@@ -22,7 +22,7 @@ class CustomStepModel(keras.Model):
     also while paused, takes effect at the next batch without retracing.
     """
 
-    def __init__(self, *args, top3_accuracy: bool = False, **kwargs):
+    def __init__(self, *args, top3_accuracy: bool = False, step_log_rows: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.top3_accuracy = top3_accuracy
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -44,6 +44,8 @@ class CustomStepModel(keras.Model):
         self.log_names = ["step", "lr", "loss", "accuracy", *(m.name for m in self.extra_metrics),
                           "grad_norm", "l2_penalty"]
         self.step_log = None  # fast mode: one row per step of a multi-step execution
+        if step_log_rows:  # a saved fast-mode model: its variables, so that its weights load
+            self.enable_step_log(step_log_rows)
 
     def enable_step_log(self, steps_per_execution: int) -> None:
         """Fast mode: keep every step's logs in a (k, names) buffer, read once per k steps.
@@ -70,7 +72,10 @@ class CustomStepModel(keras.Model):
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def get_config(self):
-        return {**super().get_config(), "top3_accuracy": self.top3_accuracy}
+        config = {**super().get_config(), "top3_accuracy": self.top3_accuracy}
+        if self.step_log is not None:
+            config["step_log_rows"] = int(self.step_log.shape[0])
+        return config
 
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
