@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QStatusBar
 
 from gui_helpers import delete_now
@@ -280,6 +281,51 @@ def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan
         a = np.frombuffer(frames.constBits(), np.uint8).reshape(frames.height(), -1)
         b = np.frombuffer(layer._image.constBits(), np.uint8).reshape(frames.height(), -1)
         assert a.any() and (a != b).mean() < 0.01  # the same lines, give or take a few joins
+
+
+def on_screen(widget) -> np.ndarray:
+    """What the window shows now (its backing store: what live frames drew on), as (height, width, rgb)."""
+    return pixels(widget.screen().grabWindow(widget.window().winId()).toImage())
+
+
+def pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return pixels[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[..., :3].astype(int)
+
+
+@pytest.mark.parametrize("grid, tolerance", [(False, 8), (True, 64)], ids=["no grid", "grid"])
+def test_live_frames_show_what_a_full_repaint_shows(plot, qapp, pacer_clock, grid, tolerance):
+    """Frames that only add rows draw them straight onto the screen; the screen must match the scene.
+
+    Up to rounding of translucent lines; with a grid, a line's pixels on a grid line also
+    blend in the other order (the scene draws the faint grid above the curves) until the
+    next whole repaint.
+    """
+    from workbench.gui.run_controller import REFRESH_MS
+
+    for item in (plot.lr_plot, plot.metrics_plot):
+        item.showGrid(x=grid, y=grid, alpha=0.2)
+    view, history, plan = plot._graphics, History(), 3000
+    plot.reset(plan)
+    # The legend moved where the lines run: right of the middle, so the last frames' rows pass under it.
+    plot.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-10, 0))
+    qapp.processEvents()
+    worst, differing = 0, []
+    for start in range(0, 2700, 30):
+        pacer_clock[0] += REFRESH_MS / 1000
+        fill(history, start, start + 30)
+        if start == 1500:
+            history.add_event(1530, "pause")  # a marker at the next step: the next rows start on it
+        plot.refresh(history, plan)
+        for _ in range(3):  # and the repaints that painting asked for (a range a view applied as it painted)
+            qapp.processEvents()
+        live, whole = on_screen(plot), pixels(plot.grab().toImage())  # grab(): the scene, not the screen
+        worst = max(worst, int(np.abs(whole - live).max()))
+        differing.append((whole != live).any(axis=2).mean())
+    assert view.live_frames > len(differing) / 2  # most frames skipped the scene
+    assert (live != 255).any() and max(differing) < 0.01
+    assert worst <= tolerance  # no line missing, none extra, in any frame
 
 
 def test_rows_that_fill_part_of_the_view_get_a_peak_pair_or_two_a_pixel_column(plot, qapp):

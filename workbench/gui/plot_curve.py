@@ -74,7 +74,7 @@ class DecimatedCurve(pg.PlotDataItem):
         self._stale = True
         self._bound_new_rows()
         if rows > before and self.isVisible():
-            self.layer.rows_added(float(steps[max(before - 1, 0)]), float(steps[-1]))
+            self.layer.rows_added(self, before)
 
     def forget(self) -> None:
         """Draw nothing (the rows were rewound, or a new run starts)."""
@@ -292,6 +292,7 @@ class LiveLayer(pg.GraphicsObject):
         self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image
         self.whole_redraws = 0  # how often the image was drawn whole (the rest added rows to it)
         self.plan_end = 0.0  # while a run goes on, its last planned step: the curves' x bounds reach it
+        self._strips: list[QRectF] | None = None  # scene rects of new rows, kept once a LiveView reads them
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # drags and clicks go to the view
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # paint learns the exposed rect
         view.addItem(self, ignoreBounds=True)
@@ -318,10 +319,30 @@ class LiveLayer(pg.GraphicsObject):
     def image_bytes(self) -> int:
         return self._image.sizeInBytes() if self._image is not None else 0
 
-    def rows_added(self, first_step: float, last_step: float) -> None:
-        """Repaint the strip of the view between two steps (where a curve's new segments go)."""
+    def rows_added(self, curve: DecimatedCurve, before: int) -> None:
+        """Repaint where ``curve``'s segments from row ``before`` on (and any it has not drawn yet) go.
+
+        The strip spans those rows' steps and values, not the view's height: a live frame
+        (``plot_live``) then only finds a legend in the way when the line passes under it.
+        """
+        first = max(min(before, self._rows.get(id(curve), before)) - 1, 0)
+        y = np.asarray(curve._values[first:], dtype=np.float64)
+        if curve.opts["logMode"][1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(y)
+        y = y[np.isfinite(y)]
         rect = self._view.viewRect()
-        self.update(QRectF(first_step, rect.top(), max(last_step - first_step, 0.0), rect.height()))
+        if not len(y):
+            return  # a gap: nothing to draw
+        low, high = max(float(y.min()), rect.top()), min(float(y.max()), rect.bottom())
+        if low > high:
+            return  # all beyond one edge of the view
+        x0, x1 = float(curve._steps[first]), float(curve._steps[len(curve._values) - 1])
+        pixel_x, pixel_y = self._view.viewPixelSize()  # a pixel around it: a flat line's strip is not empty
+        strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)
+        self.update(strip)
+        if self._strips is not None:
+            self._strips.append(self.mapRectToScene(strip))
 
     # --- QGraphicsItem ---
 
@@ -345,18 +366,55 @@ class LiveLayer(pg.GraphicsObject):
             if shown:
                 shown[0].informViewBoundsChanged()
 
+    def take_strips(self) -> list[QRectF]:
+        """The scene rects new rows went into since the last call (for a ``LiveView``)."""
+        strips, self._strips = self._strips, []
+        return strips
+
+    def live_plan(self, view_transform: QTransform, ratio: float):
+        """(curves, world, target) for ``paint_live``; () when nothing of it shows; None when the
+        image is not what the screen shows (a new range, size, smoothing…): then paint the scene."""
+        world = self.deviceTransform(view_transform)
+        target = world.mapRect(self.boundingRect()).toAlignedRect()
+        if target.isEmpty() or not self.isVisible():
+            return ()
+        curves = self._shown_curves()
+        if self._image is None or self._key != self._image_key(curves, world, target, ratio) \
+                or self._pending(curves) > 8 * target.width():
+            return None
+        return curves, world, target
+
+    def paint_live(self, screen: QPainter, curves, world: QTransform, target) -> None:
+        """Draw the new rows' segments onto the image and onto ``screen`` (the view's own painter)."""
+        screen.save()
+        screen.setTransform(world)
+        screen.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
+        try:
+            self._draw_new_rows(curves, world, target, screen)
+        finally:
+            screen.restore()
+
+    def _shown_curves(self) -> list:
+        return sorted((c for c in self.curves if c.isVisible() and c._values is not None), key=lambda c: c.zValue())
+
+    @staticmethod
+    def _image_key(curves, world: QTransform, target, ratio: float) -> tuple:
+        return (world.m11(), world.m12(), world.m21(), world.m22(), world.dx(), world.dy(),
+                target.width(), target.height(), ratio,
+                tuple((id(c), c.generation, bool(c.opts["logMode"][1])) for c in curves))
+
+    def _pending(self, curves) -> int:
+        return sum(len(c._values) - self._rows.get(id(c), 0) for c in curves)
+
     def paint(self, p, *args):
         world = p.transform()
         target = world.mapRect(self.boundingRect()).toAlignedRect()
         if target.isEmpty():
             return
         ratio = p.device().devicePixelRatioF()
-        curves = sorted((c for c in self.curves if c.isVisible() and c._values is not None), key=lambda c: c.zValue())
-        key = (world.m11(), world.m12(), world.m21(), world.m22(), world.dx(), world.dy(),
-               target.width(), target.height(), ratio,
-               tuple((id(c), c.generation, bool(c.opts["logMode"][1])) for c in curves))
-        pending = sum(len(c._values) - self._rows.get(id(c), 0) for c in curves)
-        if key != self._key or self._image is None or pending > 8 * target.width():
+        curves = self._shown_curves()
+        key = self._image_key(curves, world, target, ratio)
+        if key != self._key or self._image is None or self._pending(curves) > 8 * target.width():
             # (a long gap between paints, the window minimised: one decimated pass is cheaper)
             self._draw_whole(curves, world, target, ratio)
             self._key = key
@@ -393,7 +451,7 @@ class LiveLayer(pg.GraphicsObject):
         finally:
             painter.end()
 
-    def _draw_new_rows(self, curves, world, target) -> None:
+    def _draw_new_rows(self, curves, world, target, screen: QPainter | None = None) -> None:
         painter = None
         low, high = self._view.viewRange()[1]
         try:
@@ -404,9 +462,11 @@ class LiveLayer(pg.GraphicsObject):
                 x, y, self._rows[id(c)] = new
                 if painter is None:
                     painter = self._painter(world, target)
-                painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
-                painter.setPen(c.curve.opts["pen"])
-                painter.drawPath(pg.arrayToQPath(x, y, connect="finite"))
+                path = pg.arrayToQPath(x, y, connect="finite")
+                for target_painter in (painter, screen) if screen is not None else (painter,):
+                    target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
+                    target_painter.setPen(c.curve.opts["pen"])
+                    target_painter.drawPath(path)
         finally:
             if painter is not None:
                 painter.end()

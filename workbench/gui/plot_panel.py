@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from workbench.figures import add_right_view
 
 from .plot_curve import LiveLayer, RangePacer
-from .plot_paint import clipped_axes, clipped_legend, repaint_in_one_rect
+from .plot_live import LiveView
+from .plot_paint import clipped_axes, clipped_legend
 from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
 from .style import COLORS, configure_pyqtgraph
 
@@ -79,8 +80,7 @@ class TrainingPlot(QWidget):
         row.addWidget(self.log_lr)
         row.addWidget(self.log_loss)
         row.addStretch(1)
-        self._graphics = pg.GraphicsLayoutWidget()
-        repaint_in_one_rect(self._graphics)
+        self._graphics = LiveView()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
@@ -120,6 +120,9 @@ class TrainingPlot(QWidget):
         self.layers = {"lr": LiveLayer(self.lr_plot.getViewBox(), self._pacer),
                        "loss": LiveLayer(self.loss_view, self._pacer),
                        "metrics": LiveLayer(self.metrics_plot.getViewBox(), self._pacer)}
+        for layer in self.layers.values():
+            self._graphics.add_layer(layer)
+        self._graphics.obstacles = self._items_above_layers
         self._add_curves()
         self._expect(BUILT_IN_COLUMNS)
         self._apply_loss_log_mode()
@@ -140,6 +143,11 @@ class TrainingPlot(QWidget):
         self.ahead = ScheduleAhead(self.lr_ahead)
         self.metrics_legend = clipped_legend(self.metrics_plot, offset=(-10, -10), labelTextSize="9pt")
         self.metrics_legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+
+    def _items_above_layers(self) -> list:
+        """What paints above the curves' layers: a live frame whose new rows cross one paints the scene."""
+        return [self.legend, self.metrics_legend, *(line for _, line in self._marker_items),
+                *self._val_points.values()]
 
     # --- the curves of each recorded column ---
 

@@ -1,0 +1,92 @@
+"""Live frames painted without the scene: only the new rows' segments, straight onto the screen.
+
+A frame in which a run only added rows changes nothing on screen but a thin
+strip per view. Qt would repaint that strip through the whole scene: every
+item crossing it asked for its bounds and painted, in Python, while the
+training thread waits for the GIL. ``LiveView`` instead draws the new
+segments onto the viewport over what it showed before (the viewport is
+opaque, so Qt keeps its old pixels) and onto each ``LiveLayer``'s image, which
+stays what a full repaint shows.
+
+It does so only when that is exactly the change: the repainted region lies in
+the strips and every layer's image was drawn for the range, size and curves
+now shown. Anything else (a range move, a resize, an expose, a new marker)
+paints the scene as usual; so does the part of a strip that a legend, marker or
+validation point (painted above the layers) covers.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QRegion
+from PySide6.QtWidgets import QGraphicsView
+
+from .plot_curve import LiveLayer
+
+STRIP_MARGIN = 3  # pixels around a strip that its segments may reach: pen width, the join to the last row
+
+
+class LiveView(pg.GraphicsLayoutWidget):
+    """A ``GraphicsLayoutWidget`` whose frames that only add rows skip the scene."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._layers: list[LiveLayer] = []
+        self._stacked: list[LiveLayer] = []  # the layers bottom first, as the last full paint found them
+        self.obstacles = lambda: []  # items painted above the layers (legends, markers, points)
+        self.live_frames = self.scene_frames = 0
+        # Qt repaints exactly the region that changed (its default), not that region's bounding rect:
+        # a frame's strips in the two plots are then all it asks for, and a live frame can tell.
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        viewport = self.viewport()
+        viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # keep what it showed
+        viewport.setAutoFillBackground(False)
+
+    def add_layer(self, layer: LiveLayer) -> None:
+        layer._strips = []
+        self._layers.append(layer)
+        self._stacked = []
+
+    def paintEvent(self, ev):
+        strips = [strip for layer in self._layers for strip in layer.take_strips()]
+        if strips and self._stacked and self._paint_live(ev, strips):
+            self.live_frames += 1
+            return None
+        self.scene_frames += 1
+        result = super().paintEvent(ev)
+        mine = {id(layer) for layer in self._layers}
+        self._stacked = [item for item in self.scene().items(Qt.SortOrder.AscendingOrder) if id(item) in mine]
+        return result
+
+    def _paint_live(self, ev, strips) -> bool:
+        self.scene().prepareForPaint()  # what pyqtgraph's paintEvent does first (pending range updates)
+        covered = QRegion()
+        for strip in strips:
+            covered += self.mapFromScene(strip).boundingRect().adjusted(
+                -STRIP_MARGIN, -STRIP_MARGIN, STRIP_MARGIN, STRIP_MARGIN)
+        if not (ev.region() - covered).isEmpty():
+            return False
+        blocked = QRegion()  # where an item above the layers crosses a strip: painted by the scene
+        for item in self.obstacles():
+            if item.isVisible() and any(item.sceneBoundingRect().intersects(strip) for strip in strips):
+                blocked += self.mapFromScene(item.sceneBoundingRect()).boundingRect().adjusted(-1, -1, 1, 1)
+        blocked &= ev.region()
+        transform, ratio = self.viewportTransform(), self.viewport().devicePixelRatioF()
+        plans = []
+        for layer in self._stacked:
+            plan = layer.live_plan(transform, ratio)
+            if plan is None:
+                return False
+            if plan:
+                plans.append((layer, plan))
+        painter = QPainter(self.viewport())
+        try:
+            painter.setClipRegion(ev.region() - blocked)
+            for layer, plan in plans:
+                layer.paint_live(painter, *plan)
+        finally:
+            painter.end()
+        if not blocked.isEmpty():  # the scene paints there next: the layers' images, now current, and the item
+            self.viewport().update(blocked)
+        return True
