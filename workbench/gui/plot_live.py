@@ -69,8 +69,11 @@ class LiveView(pg.GraphicsLayoutWidget):
             return False
         blocked = QRegion()  # where an item above the layers crosses a strip: painted by the scene
         for item in self.obstacles():
-            if item.isVisible() and any(item.sceneBoundingRect().intersects(strip) for strip in strips):
-                blocked += self.mapFromScene(item.sceneBoundingRect()).boundingRect().adjusted(-1, -1, 1, 1)
+            if not item.isVisible():
+                continue
+            rect = item.sceneBoundingRect()  # (a call into Python per item: once)
+            if any(rect.intersects(strip) for strip in strips):
+                blocked += self.mapFromScene(rect).boundingRect().adjusted(-1, -1, 1, 1)
         blocked &= ev.region()
         transform, ratio = self.viewportTransform(), self.viewport().devicePixelRatioF()
         plans = []
