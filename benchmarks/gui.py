@@ -81,7 +81,7 @@ def _steps_per_second(history) -> float:
     return (len(wall) - 1 - first) / (wall[-1] - wall[first - 1])
 
 
-def gui_vs_headless(steps: int = 1500, rounds: int = 8) -> list[Figure]:
+def gui_vs_headless(steps: int = 1500, rounds: int = 12) -> list[Figure]:
     """The run in the window against the same run headless, in rounds of side-by-side runs."""
     from workbench.core.session import run
 
