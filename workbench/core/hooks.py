@@ -76,13 +76,14 @@ class StepHooks:
     def on_train_batch_begin(self, model):
         """Fast mode: the next call takes k batches, or what is left of the epoch or the run.
 
-        While paused, a call takes one batch: stepping goes batch by batch, as without fast mode.
+        (Keras makes ceil(epoch / k) calls an epoch whatever each takes, so a call takes no fewer:
+        a Step while paused runs one call.)
         """
         steps = getattr(model, "execution_steps", None)
         if steps is None:
             return
         run = self.run
-        left = 1 if run.control.paused else run.stream.batches_per_epoch - self.batch_in_epoch
+        left = run.stream.batches_per_epoch - self.batch_in_epoch
         if run.max_steps:
             left = min(left, run.max_steps - len(run.history))
         count = max(1, min(model.steps_per_execution, left))

@@ -55,9 +55,10 @@ class CustomStepModel(keras.Model):
         """
         self.step_log = keras.Variable(np.zeros((steps_per_execution, len(self.log_names))),
                                        dtype="float64", trainable=False, name="step_log")
-        # How many batches the next call takes: all k, or fewer where an epoch or the run ends.
-        self.execution_steps = keras.Variable(steps_per_execution, dtype="int32", trainable=False,
-                                              name="execution_steps")
+        # How many batches the next call takes: all k, or fewer where an epoch or the run ends. Set
+        # between calls by the run's hooks; not one of the model's weights (saved, checkpointed).
+        object.__setattr__(self, "execution_steps", tf.Variable(steps_per_execution, dtype=tf.int32,
+                                                                trainable=False, name="execution_steps"))
 
     @property
     def metrics(self):
@@ -216,7 +217,7 @@ def multi_step_train_function(model: CustomStepModel):
             model.train_step(iterator.get_next())
             return (done + 1,)
 
-        tf.while_loop(lambda done: done < model.execution_steps.value, one_step, (tf.constant(0),))
+        tf.while_loop(lambda done: done < model.execution_steps.read_value(), one_step, (tf.constant(0),))
         last = tf.cast((model.optimizer.iterations.value - 1) % log.shape[0], "int32")
         row = tf.cast(log.value[last], "float32")
         return {name: row[i] for i, name in enumerate(names)}

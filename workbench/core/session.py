@@ -289,6 +289,8 @@ def _train(model, state: _Run, control: RunControl, checkpoint, nan_retries: int
                       steps_per_epoch=per_epoch, verbose=0, shuffle=False, callbacks=[as_keras_callback(hooks)])
         finally:
             hooks.release_data()
+            if getattr(model, "execution_steps", None) is not None:  # whole calls again, for a fit of one's own
+                model.execution_steps.assign(model.steps_per_execution)
         factor = control.take_rollback()
         if factor is not None:
             rollbacks += 1
