@@ -315,6 +315,10 @@ def test_live_frames_show_what_a_full_repaint_shows(plot, qapp, pacer_clock, gri
     for start in range(0, 2700, 30):
         pacer_clock[0] += REFRESH_MS / 1000
         fill(history, start, start + 30)
+        if start == 30:
+            history.add_event(60, "pause")  # a marker whose label sits where the loss starts, at the top
+        if start == 960:  # validation points where the next rows start, on the lines
+            history.add_epoch({"epoch": 0, "steps": 990, "val_loss": 1.6, "val_accuracy": 0.02})
         if start == 1500:
             history.add_event(1530, "pause")  # a marker at the next step: the next rows start on it
         plot.refresh(history, plan)
@@ -326,6 +330,20 @@ def test_live_frames_show_what_a_full_repaint_shows(plot, qapp, pacer_clock, gri
     assert view.live_frames > len(differing) / 2  # most frames skipped the scene
     assert (live != 255).any() and max(differing) < 0.01
     assert worst <= tolerance  # no line missing, none extra, in any frame
+
+
+def test_frames_that_nothing_painted_keep_a_bounded_list_of_strips(plot, qapp):
+    from workbench.gui.plot_curve import MAX_STRIPS
+
+    history = History()
+    plot.reset(3000)
+    for start in range(0, 2000, 10):  # a minimised window: refreshes, no paint events
+        fill(history, start, start + 10)
+        plot.refresh(history, 3000)
+    assert all(len(layer._strips) <= MAX_STRIPS + 1 for layer in plot.layers.values())
+    scene_frames = plot._graphics.scene_frames
+    qapp.processEvents()
+    assert plot._graphics.scene_frames > scene_frames  # the scene paints what piled up
 
 
 def test_rows_that_fill_part_of_the_view_get_a_peak_pair_or_two_a_pixel_column(plot, qapp):

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
+MAX_STRIPS = 64  # strips kept between paints; past this the next paint is the scene's
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
 DEFAULT_PIXELS = 1000  # before the view has a size
@@ -341,7 +342,7 @@ class LiveLayer(pg.GraphicsObject):
         pixel_x, pixel_y = self._view.viewPixelSize()  # a pixel around it: a flat line's strip is not empty
         strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)
         self.update(strip)
-        if self._strips is not None:
+        if self._strips is not None and len(self._strips) <= MAX_STRIPS:
             self._strips.append(self.mapRectToScene(strip))
 
     # --- QGraphicsItem ---
@@ -366,10 +367,11 @@ class LiveLayer(pg.GraphicsObject):
             if shown:
                 shown[0].informViewBoundsChanged()
 
-    def take_strips(self) -> list[QRectF]:
-        """The scene rects new rows went into since the last call (for a ``LiveView``)."""
+    def take_strips(self) -> list[QRectF] | None:
+        """The scene rects new rows went into since the last call (for a ``LiveView``); None: too many
+        to be worth drawing live (frames came while nothing was painted: a hidden or minimised window)."""
         strips, self._strips = self._strips, []
-        return strips
+        return None if len(strips) > MAX_STRIPS else strips
 
     def live_plan(self, view_transform: QTransform, ratio: float):
         """(curves, world, target) for ``paint_live``; () when nothing of it shows; None when the

@@ -36,6 +36,7 @@ class LiveView(pg.GraphicsLayoutWidget):
         self._stacked: list[LiveLayer] = []  # the layers bottom first, as the last full paint found them
         self.obstacles = lambda: []  # items painted above the layers (legends, markers, points)
         self.live_frames = self.scene_frames = 0
+        self._owed = QRegion()  # asked of the scene (under a legend, say), not painted by it yet
         # Qt repaints exactly the region that changed (its default), not that region's bounding rect:
         # a frame's strips in the two plots are then all it asks for, and a live frame can tell.
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
@@ -49,11 +50,14 @@ class LiveView(pg.GraphicsLayoutWidget):
         self._stacked = []
 
     def paintEvent(self, ev):
-        strips = [strip for layer in self._layers for strip in layer.take_strips()]
-        if strips and self._stacked and self._paint_live(ev, strips):
+        taken = [layer.take_strips() for layer in self._layers]
+        strips = [strip for layer_strips in taken if layer_strips for strip in layer_strips]
+        live = strips and None not in taken and self._stacked and not self._owed.intersects(ev.region())
+        if live and self._paint_live(ev, strips):
             self.live_frames += 1
             return None
         self.scene_frames += 1
+        self._owed -= ev.region()
         result = super().paintEvent(ev)
         mine = {id(layer) for layer in self._layers}
         self._stacked = [item for item in self.scene().items(Qt.SortOrder.AscendingOrder) if id(item) in mine]
@@ -91,5 +95,6 @@ class LiveView(pg.GraphicsLayoutWidget):
         finally:
             painter.end()
         if not blocked.isEmpty():  # the scene paints there next: the layers' images, now current, and the item
+            self._owed += blocked
             self.viewport().update(blocked)
         return True

@@ -146,8 +146,13 @@ class TrainingPlot(QWidget):
 
     def _items_above_layers(self) -> list:
         """What paints above the curves' layers: a live frame whose new rows cross one paints the scene."""
-        return [self.legend, self.metrics_legend, *(line for _, line in self._marker_items),
-                *self._val_points.values()]
+        items = [self.legend, self.metrics_legend]
+        for _, line in self._marker_items:
+            label = getattr(line, "label", None)  # a child with bounds of its own (the metrics plot's have none)
+            items += [line, label] if label is not None else [line]
+        for item in self._val_points.values():
+            items += [item.curve, item.scatter]  # a PlotDataItem's own bounds are empty
+        return items
 
     # --- the curves of each recorded column ---
 
