@@ -77,14 +77,18 @@ class Watch(Reporter):
         self.history = history
 
 
-def test_pausing_holds_the_step_count_and_step_advances_by_one(tiny_config):
-    config = tiny_config.with_overrides({"training.steps": 200})
+def _paused_after_ten_rows(config):
+    """Start ``config`` in a thread, pause it once it has 10 rows: (control, watch, thread, box, rows held)."""
     control, watch = RunControl(), Watch()
     thread, box = _start_in_thread(config, control, watch)
     _wait(lambda: watch.history is not None and len(watch.history) >= 10)
     control.pause()
     _wait(lambda: control.holding)
-    held = len(watch.history)
+    return control, watch, thread, box, len(watch.history)
+
+
+def test_pausing_holds_the_step_count_and_step_advances_by_one(tiny_config):
+    control, watch, thread, box, held = _paused_after_ten_rows(tiny_config.with_overrides({"training.steps": 200}))
     time.sleep(1.0)
     assert len(watch.history) == held
     control.step()
@@ -102,14 +106,8 @@ def test_pausing_holds_the_step_count_and_step_advances_by_one(tiny_config):
 
 def test_pausing_and_stepping_in_fast_mode_keep_every_epoch_whole(tiny_config):
     """Keras makes ceil(63 / 8) calls an epoch: a paused call must not take fewer batches, or epochs shrink."""
-    config = tiny_config.with_overrides({"training.steps": 150, "training.steps_per_execution": 8,
-                                         "data.validation_split": 0.0})
-    control, watch = RunControl(), Watch()
-    thread, box = _start_in_thread(config, control, watch)
-    _wait(lambda: watch.history is not None and len(watch.history) >= 10)
-    control.pause()
-    _wait(lambda: control.holding)
-    held = len(watch.history)
+    control, watch, thread, box, held = _paused_after_ten_rows(tiny_config.with_overrides({
+        "training.steps": 150, "training.steps_per_execution": 8, "data.validation_split": 0.0}))
     control.step()
     _wait(lambda: len(watch.history) > held and control.holding)
     control.resume()

@@ -122,13 +122,7 @@ class DecimatedCurve(pg.PlotDataItem):
         log = bool(self.opts["logMode"][1])
         seen = self._y_seen
         if len(fresh):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                mapped = np.log10(fresh) if log else fresh
-            # fmin/fmax skip NaN (a NaN loss is a gap, not a bound)
-            low, high = float(np.fmin.reduce(mapped, initial=np.inf)), float(np.fmax.reduce(mapped, initial=-np.inf))
-            if not (np.isfinite(low) and np.isfinite(high)):  # an inf or -inf (log of 0) among them
-                finite = mapped[np.isfinite(mapped)]
-                low, high = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
+            low, high = mapped_extent(fresh, log)
             if self._y_seen is not None:
                 low, high = min(low, self._y_seen[0]), max(high, self._y_seen[1])
             if low <= high:
@@ -249,6 +243,18 @@ class DecimatedCurve(pg.PlotDataItem):
         return start, stop, pixels, rows, columns
 
 
+def mapped_extent(values: np.ndarray, log: bool) -> tuple[float, float]:
+    """Finite (min, max) of ``values`` as the view maps them (log10 on a log axis); (inf, -inf) if none."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mapped = np.log10(values) if log else values
+    # fmin/fmax skip NaN (a NaN loss is a gap, not a bound)
+    low, high = float(np.fmin.reduce(mapped, initial=np.inf)), float(np.fmax.reduce(mapped, initial=-np.inf))
+    if not (np.isfinite(low) and np.isfinite(high)):  # an inf or -inf (log of 0) among them
+        finite = mapped[np.isfinite(mapped)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
+    return low, high
+
+
 class RangePacer:
     """When a plot's live curves may move their views' y ranges.
 
@@ -327,17 +333,11 @@ class LiveLayer(pg.GraphicsObject):
         (``plot_live``) then only finds a legend in the way when the line passes under it.
         """
         first = max(min(before, self._rows.get(id(curve), before)) - 1, 0)
-        y = np.asarray(curve._values[first:], dtype=np.float64)
-        if curve.opts["logMode"][1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.log10(y)
-        y = y[np.isfinite(y)]
+        low, high = mapped_extent(curve._values[first:], bool(curve.opts["logMode"][1]))
         rect = self._view.viewRect()
-        if not len(y):
-            return  # a gap: nothing to draw
-        low, high = max(float(y.min()), rect.top()), min(float(y.max()), rect.bottom())
+        low, high = max(low, rect.top()), min(high, rect.bottom())
         if low > high:
-            return  # all beyond one edge of the view
+            return  # a gap, or all beyond one edge of the view: nothing to draw
         x0, x1 = float(curve._steps[first]), float(curve._steps[len(curve._values) - 1])
         pixel_x, pixel_y = self._view.viewPixelSize()  # a pixel around it: a flat line's strip is not empty
         strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)

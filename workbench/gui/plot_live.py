@@ -33,7 +33,7 @@ class LiveView(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._layers: list[LiveLayer] = []
-        self._stacked: list[LiveLayer] = []  # the layers bottom first, as the last full paint found them
+        self._stacked: list[LiveLayer] = []  # the layers bottom first, as the scene stacks them
         self.obstacles = lambda: []  # items painted above the layers (legends, markers, points)
         self.live_frames = self.scene_frames = 0
         self._owed = QRegion()  # asked of the scene (under a legend, say), not painted by it yet
@@ -59,8 +59,9 @@ class LiveView(pg.GraphicsLayoutWidget):
         self.scene_frames += 1
         self._owed -= ev.region()
         result = super().paintEvent(ev)
-        mine = {id(layer) for layer in self._layers}
-        self._stacked = [item for item in self.scene().items(Qt.SortOrder.AscendingOrder) if id(item) in mine]
+        if not self._stacked:  # the layers' order, once they are in the scene
+            mine = {id(layer) for layer in self._layers}
+            self._stacked = [item for item in self.scene().items(Qt.SortOrder.AscendingOrder) if id(item) in mine]
         return result
 
     def _paint_live(self, ev, strips) -> bool:
