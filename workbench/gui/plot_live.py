@@ -11,8 +11,9 @@ stays what a full repaint shows.
 It does so only when that is exactly the change: the repainted region lies in
 the strips and every layer's image was drawn for the range, size and curves
 now shown. Anything else (a range move, a resize, an expose, a new marker)
-paints the scene as usual; so does the part of a strip that a legend, marker or
-validation point (painted above the layers) covers.
+paints the scene as usual; so does the part of a strip that a marker or
+validation point (painted above the layers) covers. An opaque legend hides what
+is under it: those pixels are left as they are.
 """
 
 from __future__ import annotations
@@ -72,15 +73,20 @@ class LiveView(pg.GraphicsLayoutWidget):
                 -STRIP_MARGIN, -STRIP_MARGIN, STRIP_MARGIN, STRIP_MARGIN)
         if not (ev.region() - covered).isEmpty():
             return False
+        transform, ratio = self.viewportTransform(), self.viewport().devicePixelRatioF()
         blocked = QRegion()  # where an item above the layers crosses a strip: painted by the scene
+        hidden = QRegion()  # pixels an opaque item fills: nothing under them shows, nothing to paint
         for item in self.obstacles():
             if not item.isVisible():
+                continue
+            opaque = getattr(item, "opaque_rect", None)
+            if opaque is not None and not (rect := opaque(transform)).isEmpty():
+                hidden += rect
                 continue
             rect = item.sceneBoundingRect()  # (a call into Python per item: once)
             if any(rect.intersects(strip) for strip in strips):
                 blocked += self.mapFromScene(rect).boundingRect().adjusted(-1, -1, 1, 1)
         blocked &= ev.region()
-        transform, ratio = self.viewportTransform(), self.viewport().devicePixelRatioF()
         plans = []
         for layer in self._stacked:
             plan = layer.live_plan(transform, ratio)
@@ -90,7 +96,7 @@ class LiveView(pg.GraphicsLayoutWidget):
                 plans.append((layer, plan))
         painter = QPainter(self.viewport())
         try:
-            painter.setClipRegion(ev.region() - blocked)
+            painter.setClipRegion(ev.region() - blocked - hidden)
             for layer, plan in plans:
                 layer.paint_live(painter, *plan)
         finally:

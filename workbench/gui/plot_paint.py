@@ -15,8 +15,8 @@ Qt 6.11's raster engine (the offscreen platform and X11 alike use it).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPixmapCache
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QPainter, QPixmapCache, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
 PIXMAP_CACHE_KB = 64 * 1024
@@ -66,7 +66,38 @@ class ClippedAxis(_ClippedAndCached, pg.AxisItem):
 
 
 class ClippedLegend(_ClippedAndCached, pg.LegendItem):
-    """A pyqtgraph ``LegendItem`` (its translucent box) on the fast paths; its entries are cached too."""
+    """A pyqtgraph ``LegendItem`` on the fast paths, its entries cached too, with an opaque box on whole pixels.
+
+    With an opaque brush, the box fills exactly the pixels of ``opaque_rect``: what lies
+    under them never shows, so a live frame (``plot_live``) leaves them alone instead of
+    having the scene repaint the legend over each new segment that passes under it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Its own paint is one rect (the entries keep their caches): drawn where opaque_rect says.
+        self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+
+    def _opaque(self) -> bool:
+        brush = self.opts["brush"]
+        return brush.style() == Qt.BrushStyle.SolidPattern and brush.color().alpha() == 255 \
+            and self.opts["pen"].style() == Qt.PenStyle.NoPen
+
+    def opaque_rect(self, view_transform: QTransform) -> QRect:
+        """The view's pixels the box fills with an opaque brush (an empty rect if it lets anything show)."""
+        if not self._opaque():
+            return QRect()
+        return whole_pixels(self.deviceTransform(view_transform).mapRect(self.boundingRect()))
+
+    def paint(self, p, *args):
+        if not self._opaque():
+            return super().paint(p, *args)  # pyqtgraph's box, clipped
+        p.save()
+        rect = whole_pixels(p.transform().mapRect(self.boundingRect()))
+        p.resetTransform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.fillRect(rect, self.opts["brush"])
+        p.restore()
 
     def addItem(self, item, name):
         super().addItem(item, name)
@@ -76,6 +107,12 @@ class ClippedLegend(_ClippedAndCached, pg.LegendItem):
         shown = getattr(item, "visibleChanged", None)
         if shown is not None:
             shown.connect(sample.update)  # the cached sample shows whether its line is hidden
+
+
+def whole_pixels(rect: QRectF) -> QRect:
+    """The pixels whose centres lie in ``rect`` (device coordinates)."""
+    left, top = round(rect.left()), round(rect.top())
+    return QRect(left, top, round(rect.right()) - left, round(rect.bottom()) - top)
 
 
 def clipped_legend(plot: pg.PlotItem, **options) -> ClippedLegend:

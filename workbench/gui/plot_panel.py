@@ -134,7 +134,7 @@ class TrainingPlot(QWidget):
 
     def _add_curves(self):
         self.legend = clipped_legend(self.lr_plot, offset=(-10, 10), labelTextSize="9pt")
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.legend.setBrush(pg.mkBrush(255, 255, 255))  # opaque: a live frame leaves it alone
         self.lr_curve = curve(self.lr_plot, COLORS["lr"], width=2, name="learning rate")
         self.layers["lr"].add(self.lr_curve)
         self.lr_ahead = curve(self.lr_plot, COLORS["lr"], width=1.5, alpha=150, name="schedule ahead",
@@ -142,7 +142,7 @@ class TrainingPlot(QWidget):
         self.lr_ahead.setZValue(-1)  # under the run's line, which covers it up to the step it was cut at
         self.ahead = ScheduleAhead(self.lr_ahead)
         self.metrics_legend = clipped_legend(self.metrics_plot, offset=(-10, -10), labelTextSize="9pt")
-        self.metrics_legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.metrics_legend.setBrush(pg.mkBrush(255, 255, 255))
 
     def _items_above_layers(self) -> list:
         """What paints above the curves' layers: a live frame whose new rows cross one paints the scene."""
