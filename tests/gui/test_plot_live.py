@@ -242,6 +242,31 @@ def test_the_dashed_plan_starts_at_the_next_step_and_goes_when_the_run_ends(plot
     assert plot.lr_ahead.getOriginalDataset()[0] is None
 
 
+def test_the_dashed_plan_is_cut_behind_the_run_only_in_frames_that_repaint_whole(qapp):
+    import pyqtgraph as pg
+
+    from workbench.gui.plot_series import ScheduleAhead
+
+    item = pg.PlotDataItem()
+    ahead = ScheduleAhead(item)
+    ahead.set_schedule("staircase", STAIRCASE)
+
+    def first_step():
+        return item.getOriginalDataset()[0][0]
+
+    ahead.draw(0, 100_000)
+    ahead.draw(20_000, 100_000, whole_repaint=False)
+    assert first_step() == 0  # the run's line covers what it passed: not redrawn (nor the view repainted)
+    ahead.draw(20_000, 100_000, whole_repaint=True)
+    assert first_step() == 20_000
+    ahead.draw(25_000, 100_000, whole_repaint=False, covered=False)
+    assert first_step() == 20_000
+    ahead.draw(30_000, 100_000, whole_repaint=False, covered=False)  # the run's line hidden: each tenth
+    assert first_step() == 30_000
+    ahead.draw(10_000, 100_000, whole_repaint=False)  # a rollback: what is ahead of it again
+    assert first_step() == 10_000
+
+
 def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_image(plot, qapp):
     history = History()
     fill(history, 0, 2000)

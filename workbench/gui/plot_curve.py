@@ -277,6 +277,11 @@ class RangePacer:
     def moved(self) -> None:
         self._last = self._now
 
+    @property
+    def moved_now(self) -> bool:
+        """Whether a view moved its range in this frame (the views repaint whole)."""
+        return self._last == self._now
+
 
 class LiveLayer(pg.GraphicsObject):
     """Paints a view's ``DecimatedCurve`` s from an image, adding only their new rows on each frame.

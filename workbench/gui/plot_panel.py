@@ -350,7 +350,8 @@ class TrainingPlot(QWidget):
 
     def _draw_ahead(self, running: bool):
         if running:
-            self.ahead.draw(self._last_step + 1 if self._rows else 0, self._total)
+            self.ahead.draw(self._last_step + 1 if self._rows else 0, self._total,
+                            whole_repaint=self._pacer.moved_now, covered=self.lr_curve.isVisible())
         else:
             self.ahead.clear()
 

@@ -129,10 +129,11 @@ def make_series(name: str, axis: str, color: str, target, legend) -> Series:
 class ScheduleAhead:
     """The dashed rest of the planned schedule, from the run's next step to the end of the plan.
 
-    Sampled once per schedule and plan length, not per frame, and what is
-    behind is cut off only each tenth of the plan: the run's own line is drawn
-    over the part it has passed, so the dashed line need not be redrawn (and
-    the whole view repainted) as the run moves on.
+    Sampled once per schedule and plan length, not per frame. The run's own
+    line is drawn over the part it has passed, so what is behind is cut off
+    only in frames that repaint the view whole anyway (``whole_repaint``: a
+    range moved) rather than the line, and the whole view, being redrawn as
+    the run moves on; while the run's line is hidden, each tenth of the plan.
     """
 
     def __init__(self, item: pg.PlotDataItem):
@@ -144,12 +145,17 @@ class ScheduleAhead:
     def set_schedule(self, family: str, params: dict) -> None:
         self._schedule, self._plan, self._cut = (family, dict(params)), None, None
 
-    def draw(self, start: int, total: int) -> None:
-        """Steps ``start`` to ``total`` - 1, absolute, so the drops land where the run will meet them."""
+    def draw(self, start: int, total: int, whole_repaint: bool = True, covered: bool = True) -> None:
+        """Steps ``start`` to ``total`` - 1, absolute, so the drops land where the run will meet them.
+
+        Cut there only if ``whole_repaint`` (the view repaints whole in this frame), or the run's
+        line does not cover it (``covered``) and a tenth of the plan has gone by, or the plan changed.
+        """
         if self._schedule is None or not 0 <= start < total:
             self.clear()
             return
-        if self._cut is not None and self._cut[1] == total and 0 <= start - self._cut[0] < max(total // 10, 1):
+        if self._cut is not None and self._cut[1] == total and start >= self._cut[0] and not whole_repaint \
+                and (covered or start - self._cut[0] < max(total // 10, 1)):
             return
         self._cut = (start, total)
         family, params = self._schedule
