@@ -47,9 +47,11 @@ def _window_run(steps: int, plot: bool = True):
     from PySide6.QtWidgets import QApplication
 
     from workbench.gui import MainWindow
+    from workbench.gui.style import STYLE_SHEET
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow()
+    window.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))  # as the app styles it (not app-wide: tests)
     window.show()
     window.set_config(bench_config(steps))
     refreshes = []

@@ -132,3 +132,22 @@ def test_app_main_opens_the_config_it_is_given(qtbot, tmp_path):
     timer.start(200)
     assert main(["--config", str(path)]) == 0
     assert seen == {"decay_steps": 77, "title": "workbench"}
+
+
+def test_log_lines_come_in_batches_in_order_and_an_error_at_once(qtbot):
+    from workbench.gui.messages import MessageLog
+
+    log = MessageLog()
+    qtbot.addWidget(log)
+    log.add("Epoch 1: loss 0.5")
+    log.add("Epoch 2: loss 0.4")
+    assert log.toPlainText() == ""  # not laid out and repainted per line
+    qtbot.waitUntil(lambda: "Epoch 2" in log.toPlainText(), timeout=5 * MessageLog.FLUSH_MS)
+    log.add("Epoch 3: loss 0.3")
+    log.add("Step 300: the loss is not finite", "error")  # at once, after the line before it
+    log.details("Traceback: ...")
+    text = log.toPlainText()
+    assert text.index("Epoch 1") < text.index("Epoch 3") < text.index("not finite") < text.index("Traceback")
+    log.add("Epoch 4: loss 0.2")
+    assert log.lines()[-1].endswith("Epoch 4: loss 0.2")  # reading the log shows what is waiting
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QStatusBar
+from PySide6.QtWidgets import QLabel, QStatusBar
 
 from gui_helpers import delete_now
 from workbench.core.recorder import History
@@ -217,6 +217,49 @@ def test_the_status_bar_shows_a_row_a_few_times_a_second_and_at_once_when_told(q
     assert "30 / 100" in status.step.text() and status.progress.value() == 30
     status.show_row({**row, "step": 39}, 100, paused=False)
     assert "40 / 100" in status.step.text()
+
+
+def test_status_values_repaint_their_own_widgets_without_laying_the_bar_out_again(qtbot, qapp):
+    from PySide6.QtCore import QEvent, QObject
+
+    from workbench.gui.style import STYLE_SHEET
+
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    bar.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))  # the app's: padded read-outs, a bold step
+    bar.resize(900, 30)
+    bar.show()
+    status = RunStatus(bar)
+    status.clear(5000)
+    qapp.processEvents()
+    layouts = []
+
+    class Layouts(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                layouts.append(obj)
+            return False
+
+    watcher = Layouts()
+    bar.installEventFilter(watcher)
+    probes = QStatusBar()  # another bar, for labels that size themselves
+    qtbot.addWidget(probes)
+    probes.setStyleSheet(bar.styleSheet())
+    for i in range(1, 60):
+        status.show_row({"step": 83 * i, "epoch": i // 3, "lr": 0.001 * 0.1 ** (i // 20), "loss": 1 / i},
+                        5000, paused=False, force=True)
+        qapp.processEvents()
+        for label in status._labels:
+            probe = QLabel(label.text(), objectName=label.objectName())  # styled alike, free to size itself
+            probe.setContentsMargins(label.contentsMargins())
+            probes.addWidget(probe)
+            assert probe.sizeHint().width() <= label.width()  # never cut off
+            probes.removeWidget(probe)
+            probe.deleteLater()
+    bar.removeEventFilter(watcher)
+    # The step read-out was sized for "5,000 / 5,000" at the start; the others grow a few times.
+    assert len(layouts) <= 8
+    assert all(w.autoFillBackground() for w in (*status._labels, status.progress))  # opaque: the bar stays
 
 
 def test_a_value_far_outside_a_zoomed_view_is_still_kept_from_qt(plot, qapp):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton
 
 COLORS = {"info": "#202020", "warning": "#8d6e00", "error": "#b71c1c"}
@@ -56,7 +56,14 @@ def describe_summary(summary: dict) -> str:
 
 
 class MessageLog(QPlainTextEdit):
-    """Read-only, time-stamped lines; keeps the newest few thousand."""
+    """Read-only, time-stamped lines; keeps the newest few thousand.
+
+    Lines are shown in batches, at most every ``FLUSH_MS`` (an error at once): a
+    short run ends several epochs a second, and each append lays out, scrolls and
+    repaints the log on the GUI thread, time the training thread waits for.
+    """
+
+    FLUSH_MS = 500
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -64,21 +71,43 @@ class MessageLog(QPlainTextEdit):
         self.setReadOnly(True)
         self.setMaximumBlockCount(5000)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self._pending: list[str] = []  # HTML lines not shown yet
+        self._flush = QTimer(self, singleShot=True, interval=self.FLUSH_MS)
+        self._flush.timeout.connect(self.flush)
 
     def add(self, text: str, level: str = "info") -> None:
         stamp = time.strftime("%H:%M:%S")
         body = html.escape(text).replace("\n", "<br>")
         weight = "bold" if level == "error" else "normal"
-        self.appendHtml(f'<span style="color:#777">{stamp}</span> '
-                        f'<span style="color:{COLORS[level]}; font-weight:{weight}">{body}</span>')
+        self._show(f'<span style="color:#777">{stamp}</span> '
+                   f'<span style="color:{COLORS[level]}; font-weight:{weight}">{body}</span>', now=level == "error")
 
     def details(self, text: str) -> None:
         """A block of monospace detail (a traceback) under the last line."""
         if text:
-            self.appendHtml(f"<pre style='color:#555'>{html.escape(text.rstrip())}</pre>")
+            self._show(f"<pre style='color:#555'>{html.escape(text.rstrip())}</pre>", now=True)
+
+    def flush(self) -> None:
+        """Show the lines added since the last batch."""
+        self._flush.stop()
+        pending, self._pending = self._pending, []
+        for line in pending:
+            self.appendHtml(line)
+
+    def hideEvent(self, event):
+        self.flush()  # a closing window: nothing left waiting on the timer
+        super().hideEvent(event)
 
     def lines(self) -> list[str]:
+        self.flush()
         return self.toPlainText().splitlines()
+
+    def _show(self, line: str, now: bool) -> None:
+        self._pending.append(line)
+        if now:
+            self.flush()
+        elif not self._flush.isActive():
+            self._flush.start()
 
 
 class ErrorBanner(QFrame):

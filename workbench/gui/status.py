@@ -6,12 +6,15 @@ import math
 import time
 from collections import deque
 
+from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 RATE_WINDOW_S = 2.0  # speed over the last two seconds: steady, yet follows pauses
 # People read these numbers a few times a second; redrawing them (and the progress bar,
 # which repaints at once on every change) at the plot's frame rate only takes time from the run.
 SHOW_EVERY_S = 0.25
+LABEL_PADDING = 6  # pixels either side of a read-out's text
+LABEL_SLACK = 8  # pixels a read-out is wider than its text: a digit more fits without a new layout
 
 
 def format_duration(seconds: float) -> str:
@@ -61,8 +64,17 @@ class RunStatus:
         self.rate = QLabel(objectName="rateLabel")
         self.eta = QLabel(objectName="etaLabel")
         self.progress = QProgressBar(objectName="runProgress", maximumWidth=160)
-        for widget in (self.step, self.epoch, self.lr, self.loss, self.rate, self.eta, self.progress):
+        self._labels = (self.step, self.epoch, self.lr, self.loss, self.rate, self.eta)
+        for widget in (*self._labels, self.progress):
+            # Opaque (the bar's own colour): a new value repaints the widget alone, not the
+            # status bar and the window behind it as well.
+            widget.setAutoFillBackground(True)
             bar.addPermanentWidget(widget)
+        for label in self._labels:
+            # Padding set here, not in the style sheet: a rule with a box takes the fill away.
+            label.setContentsMargins(LABEL_PADDING, 0, LABEL_PADDING, 0)
+        for label in self._labels:
+            label.setFixedHeight(label.sizeHint().height())
         self._rate = StepRate()
         self._shown_at = -math.inf
         self.clear()
@@ -70,10 +82,13 @@ class RunStatus:
     def clear(self, total: int = 0) -> None:
         self._rate.clear()
         self._shown_at = -math.inf
+        for label in self._labels:
+            label.setFixedWidth(0)  # each fits its texts anew
+        _show(self.step, f"Step {total:,} / {total:,}" if total else "Step 0")  # as wide as it gets
         self.step.setText(f"Step 0 / {total:,}" if total else "Step 0")
         for label, text in ((self.epoch, "Epoch –"), (self.lr, "LR –"), (self.loss, "Loss –"),
                             (self.rate, "– steps/s"), (self.eta, "ETA –")):
-            label.setText(text)
+            _show(label, text)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(0)
 
@@ -85,13 +100,26 @@ class RunStatus:
         self._shown_at = now
         done = int(last["step"]) + 1  # 'step' counts updates before this one
         rate = self._rate.add(done, now)
-        self.step.setText(f"Step {done:,} / {total:,}" if total else f"Step {done:,}")
-        self.epoch.setText(f"Epoch {int(last['epoch']) + 1}")
-        self.lr.setText(f"LR {last['lr']:.3g}")
-        self.loss.setText(loss_text(last))
-        self.rate.setText("paused" if paused else f"{rate:,.0f} steps/s")
+        _show(self.step, f"Step {done:,} / {total:,}" if total else f"Step {done:,}")
+        _show(self.epoch, f"Epoch {int(last['epoch']) + 1}")
+        _show(self.lr, f"LR {last['lr']:.3g}")
+        _show(self.loss, loss_text(last))
+        _show(self.rate, "paused" if paused else f"{rate:,.0f} steps/s")
         remaining = (total - done) / rate if total and rate > 0 else math.inf
-        self.eta.setText("ETA –" if paused else f"ETA {format_duration(remaining)}")
+        _show(self.eta, "ETA –" if paused else f"ETA {format_duration(remaining)}")
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
+
+
+def _show(label: QLabel, text: str) -> None:
+    """Set ``label``'s text; its fixed width only grows (text that changes every few frames
+    would otherwise lay the status bar out again, and repaint it whole, each time)."""
+    label.setText(text)
+    metrics, margins = label.fontMetrics(), label.contentsMargins()
+    # As QLabel sizes itself: the text's bounds, an indent of an "x" (it has a frame), the margins
+    # (the style sheet's padding). Its own size hint will not do: a fixed label's is its width.
+    bounds = metrics.boundingRect(QRect(0, 0, 4000, 400), int(label.alignment()), text)
+    needed = bounds.width() + metrics.horizontalAdvance("x") + margins.left() + margins.right()
+    if needed > label.minimumWidth():
+        label.setFixedWidth(needed + LABEL_SLACK)
