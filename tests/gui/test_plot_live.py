@@ -310,6 +310,21 @@ def test_the_dashed_plan_is_cut_behind_the_run_only_in_frames_that_repaint_whole
     assert first_step() == 10_000
 
 
+def test_validation_points_follow_the_epochs_read_a_frame_at_a_time(plot):
+    history = History()
+    fill(history, 0, 300)
+    history.add_epoch({"epoch": 0, "steps": 100, "val_loss": 1.5})
+    plot.refresh(history, 1000)
+    history.add_epoch({"epoch": 1, "steps": 100, "val_loss": 1.2, "val_top5": 0.9})  # a name new in this epoch
+    history.add_epoch({"epoch": 2, "steps": 100, "val_loss": 1.1, "val_top5": 0.95})
+    plot.refresh(history, 1000)
+    x, y = plot._val_points["val_loss"].getOriginalDataset()
+    np.testing.assert_array_equal(x, [99, 199, 299])
+    np.testing.assert_allclose(y, [1.5, 1.2, 1.1])
+    x, y = plot._val_points["val_top5"].getOriginalDataset()
+    np.testing.assert_array_equal(x, [199, 299])
+
+
 def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_image(plot, qapp):
     history = History()
     fill(history, 0, 2000)

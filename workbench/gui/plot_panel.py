@@ -55,6 +55,7 @@ class TrainingPlot(QWidget):
         self._val_points: dict[str, pg.PlotDataItem] = {}  # val_* name -> its per-epoch points
         self.markers: list[tuple[int, str]] = []  # (step, event kind) drawn so far
         self._events_seen = self._epochs_seen = 0
+        self._val_names: set[str] = set()  # val_* columns in the epochs seen
         self._marker_items: list[tuple] = []  # (plot, InfiniteLine)
         self._total = 0
         self._build_controls()
@@ -259,6 +260,7 @@ class TrainingPlot(QWidget):
         self._remove_series()
         self._expect(expected)
         self._events_seen = self._epochs_seen = 0
+        self._val_names = set()
         for plot, line in self._marker_items:
             plot.removeItem(line)
         self._marker_items.clear()
@@ -381,10 +383,11 @@ class TrainingPlot(QWidget):
     def _draw_epochs(self, epochs: list):
         if len(epochs) == self._epochs_seen:
             return
+        # The names in the new epochs only: a long run's every epoch would be read again at each one.
+        self._val_names.update(k for e in epochs[self._epochs_seen:] for k in e if k.startswith("val_"))
         self._epochs_seen = len(epochs)
         ends = np.cumsum([e.get("steps", 0) for e in epochs]) - 1  # last step of each epoch
-        names = sorted({k for e in epochs for k in e if k.startswith("val_")})
-        for name in names:
+        for name in sorted(self._val_names):
             values = np.array([e.get(name, np.nan) for e in epochs], dtype=float)
             finite = np.isfinite(values)  # an all-NaN scatter has no bounds
             self._val_item(name).setData(ends[finite], values[finite])
