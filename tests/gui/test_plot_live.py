@@ -395,7 +395,7 @@ def test_live_frames_show_what_a_full_repaint_shows(plot, qapp, pacer_clock, gri
     # (Opaque: what passes under it never shows. A frame painted live and then by the scene counts in ``both``.)
     plot.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-10, 0))
     qapp.processEvents()
-    worst, differing, both = 0, [], 0
+    worst, differing, both, frames = 0, [], 0, 0
     for start in range(0, 2700, 30):
         live_before, scene_before = view.live_frames, view.scene_frames
         pacer_clock[0] += REFRESH_MS / 1000
@@ -407,13 +407,18 @@ def test_live_frames_show_what_a_full_repaint_shows(plot, qapp, pacer_clock, gri
         if start == 1500:
             history.add_event(1530, "pause")  # a marker at the next step: the next rows start on it
         plot.refresh(history, plan)
+        if start == 1200:
+            plot.grab()  # an export between a frame's rows and their paint
         for _ in range(3):  # and the repaints that painting asked for (a range a view applied as it painted)
             qapp.processEvents()
         both += view.live_frames > live_before and view.scene_frames > scene_before
+        frames += 1
+        if start % 120 != 90 and start < 2640:
+            continue  # live frames one after another between comparisons (a grab is a scene paint)
         live, whole = on_screen(plot), pixels(plot.grab().toImage())  # grab(): the scene, not the screen
         worst = max(worst, int(np.abs(whole - live).max()))
         differing.append((whole != live).any(axis=2).mean())
-    assert view.live_frames > len(differing) / 2  # most frames skipped the scene
+    assert view.live_frames > frames / 2  # most frames skipped the scene
     assert (live != 255).any() and max(differing) < 0.01
     assert worst <= tolerance  # no line missing, none extra, in any frame
     # Only frames whose rows cross a marker, its label or validation points need the scene too:
