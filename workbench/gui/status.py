@@ -73,8 +73,7 @@ class RunStatus:
         for label in self._labels:
             # Padding set here, not in the style sheet: a rule with a box takes the fill away.
             label.setContentsMargins(LABEL_PADDING, 0, LABEL_PADDING, 0)
-        for label in self._labels:
-            label.setFixedHeight(label.sizeHint().height())
+            label.setFixedHeight(label.sizeHint().height())  # and _show fixes the width: no layout per value
         self._rate = StepRate()
         self._shown_at = -math.inf
         self.clear()
