@@ -497,6 +497,41 @@ def test_hiding_a_line_repaints_its_whole_view_also_when_zoomed(plot, qapp):
     assert any(rect.contains(shown) for rect in painted)
 
 
+def test_a_frame_that_moves_a_range_is_one_paint_axes_and_all(plot, qapp, pacer_clock):
+    from PySide6.QtCore import QEvent, QObject
+
+    history = History()
+    fill(history, 0, 500)
+    plot.refresh(history, 100_000)
+    settle(qapp, plot)
+    view = plot.metrics_plot.getViewBox()
+    before = view.viewRange()[1]
+    painted = []
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.rect())
+            return False
+
+    watcher = Paints()
+    plot._graphics.viewport().installEventFilter(watcher)
+    try:
+        for step in range(500, 520):  # the accuracy leaves the view at once
+            history.append({"step": step, "epoch": 0, "lr": 0.001, "loss": 1.0, "accuracy": 0.9,
+                            "wall_time": step * 0.004})
+        pacer_clock[0] += 1.0
+        plot.refresh(history, 100_000)
+        for _ in range(4):
+            qapp.processEvents()
+    finally:
+        plot._graphics.viewport().removeEventFilter(watcher)
+    assert view.viewRange()[1] != before
+    axis = plot.metrics_plot.getAxis("left")
+    assert len(painted) == 1  # not the views, then the axes they re-ticked in a second paint
+    assert painted[0].contains(plot._graphics.mapFromScene(axis.sceneBoundingRect()).boundingRect().adjusted(1, 1, -1, -1))
+
+
 def test_while_a_run_grows_the_views_move_their_ranges_at_most_twice_a_second(plot, qapp, pacer_clock):
     clock = pacer_clock
     history = History()

@@ -297,6 +297,10 @@ class TrainingPlot(QWidget):
         self._draw_epochs(history.epochs)
         if new_rows or not running:
             self._draw_ahead(running)
+        if self._pacer.moved_now:
+            # The views' new ranges now, not as the next paint begins: the axes they re-tick are then
+            # repainted in that same paint, not in a second one right after it.
+            self._graphics.scene().prepareForPaint()
 
     def _set_plan_end(self, running: bool) -> None:
         """While a run goes on, x holds its whole plan; once it is over, the rows."""
