@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QStatusBar
 
@@ -45,6 +48,27 @@ def pacer_clock(monkeypatch) -> list[float]:
     clock = [100.0]
     monkeypatch.setattr("workbench.gui.plot_curve.time.monotonic", lambda: clock[0])
     return clock
+
+
+@contextmanager
+def events(widget, kind):
+    """The ``kind`` events ``widget`` gets inside the block: a paint's rect, else the event's type."""
+    from PySide6.QtCore import QEvent, QObject
+
+    seen = []
+
+    class Watcher(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == kind:
+                seen.append(event.rect() if kind == QEvent.Type.Paint else event.type())
+            return False
+
+    watcher = Watcher()
+    widget.installEventFilter(watcher)
+    try:
+        yield seen
+    finally:
+        widget.removeEventFilter(watcher)
 
 
 def drawn(item):
@@ -220,8 +244,6 @@ def test_the_status_bar_shows_a_row_a_few_times_a_second_and_at_once_when_told(q
 
 
 def test_status_values_repaint_their_own_widgets_without_laying_the_bar_out_again(qtbot, qapp):
-    from PySide6.QtCore import QEvent, QObject
-
     from workbench.gui.style import STYLE_SHEET
 
     bar = QStatusBar()
@@ -232,31 +254,21 @@ def test_status_values_repaint_their_own_widgets_without_laying_the_bar_out_agai
     status = RunStatus(bar)
     status.clear(5000)
     qapp.processEvents()
-    layouts = []
-
-    class Layouts(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.LayoutRequest:
-                layouts.append(obj)
-            return False
-
-    watcher = Layouts()
-    bar.installEventFilter(watcher)
     probes = QStatusBar()  # another bar, for labels that size themselves
     qtbot.addWidget(probes)
     probes.setStyleSheet(bar.styleSheet())
-    for i in range(1, 60):
-        status.show_row({"step": 83 * i, "epoch": i // 3, "lr": 0.001 * 0.1 ** (i // 20), "loss": 1 / i},
-                        5000, paused=False, force=True)
-        qapp.processEvents()
-        for label in status._labels:
-            probe = QLabel(label.text(), objectName=label.objectName())  # styled alike, free to size itself
-            probe.setContentsMargins(label.contentsMargins())
-            probes.addWidget(probe)
-            assert probe.sizeHint().width() <= label.width()  # never cut off
-            probes.removeWidget(probe)
-            probe.deleteLater()
-    bar.removeEventFilter(watcher)
+    with events(bar, QEvent.Type.LayoutRequest) as layouts:
+        for i in range(1, 60):
+            status.show_row({"step": 83 * i, "epoch": i // 3, "lr": 0.001 * 0.1 ** (i // 20), "loss": 1 / i},
+                            5000, paused=False, force=True)
+            qapp.processEvents()
+            for label in status._labels:
+                probe = QLabel(label.text(), objectName=label.objectName())  # styled alike, free to size itself
+                probe.setContentsMargins(label.contentsMargins())
+                probes.addWidget(probe)
+                assert probe.sizeHint().width() <= label.width()  # never cut off
+                probes.removeWidget(probe)
+                probe.deleteLater()
     # The step read-out was sized for "5,000 / 5,000" at the start; the others grow a few times.
     assert len(layouts) <= 8
     assert all(w.autoFillBackground() for w in (*status._labels, status.progress))  # opaque: the bar stays
@@ -468,55 +480,28 @@ def test_a_curves_y_bounds_move_only_when_its_values_leave_them():
 
 
 def test_hiding_a_line_repaints_its_whole_view_also_when_zoomed(plot, qapp):
-    from PySide6.QtCore import QEvent, QObject
-
     history = History()
     fill(history, 0, 3000)
     plot.refresh(history, 100_000)
     plot.lr_plot.setXRange(500, 2500, padding=0)  # the user's range: no auto-range repaints
     settle(qapp, plot)
-    painted = []
-
-    class Paints(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint:
-                painted.append(event.rect())
-            return False
-
-    watcher = Paints()
-    viewport = plot._graphics.viewport()
-    viewport.installEventFilter(watcher)
-    try:
+    with events(plot._graphics.viewport(), QEvent.Type.Paint) as painted:
         plot.series["accuracy"].line.setVisible(False)  # a click on its legend entry
         qapp.processEvents()
         qapp.processEvents()
-    finally:
-        viewport.removeEventFilter(watcher)
     view = plot.metrics_plot.getViewBox()
     shown = plot._graphics.mapFromScene(view.sceneBoundingRect()).boundingRect().adjusted(2, 2, -2, -2)
     assert any(rect.contains(shown) for rect in painted)
 
 
 def test_a_frame_that_moves_a_range_is_one_paint_axes_and_all(plot, qapp, pacer_clock):
-    from PySide6.QtCore import QEvent, QObject
-
     history = History()
     fill(history, 0, 500)
     plot.refresh(history, 100_000)
     settle(qapp, plot)
     view = plot.metrics_plot.getViewBox()
     before = view.viewRange()[1]
-    painted = []
-
-    class Paints(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint:
-                painted.append(event.rect())
-            return False
-
-    watcher = Paints()
-    plot._graphics.viewport().installEventFilter(watcher)
-    try:
+    with events(plot._graphics.viewport(), QEvent.Type.Paint) as painted:
         for step in range(500, 520):  # the accuracy leaves the view at once
             history.append({"step": step, "epoch": 0, "lr": 0.001, "loss": 1.0, "accuracy": 0.9,
                             "wall_time": step * 0.004})
@@ -524,8 +509,6 @@ def test_a_frame_that_moves_a_range_is_one_paint_axes_and_all(plot, qapp, pacer_
         plot.refresh(history, 100_000)
         for _ in range(4):
             qapp.processEvents()
-    finally:
-        plot._graphics.viewport().removeEventFilter(watcher)
     assert view.viewRange()[1] != before
     axis = plot.metrics_plot.getAxis("left")
     assert len(painted) == 1  # not the views, then the axes they re-ticked in a second paint
