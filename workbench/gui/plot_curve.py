@@ -335,7 +335,7 @@ class LiveLayer(pg.GraphicsObject):
         """Repaint where ``curve``'s segments from row ``before`` on (and any it has not drawn yet) go.
 
         The strip spans those rows' steps and values, not the view's height: a live frame
-        (``plot_live``) then only finds a legend in the way when the line passes under it.
+        (``plot_live``) then only finds a marker or points in the way when the line meets them.
         """
         first = max(min(before, self._rows.get(id(curve), before)) - 1, 0)
         low, high = mapped_extent(curve._values[first:], bool(curve.opts["logMode"][1]))

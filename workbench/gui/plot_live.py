@@ -37,7 +37,7 @@ class LiveView(pg.GraphicsLayoutWidget):
         self._stacked: list[LiveLayer] = []  # the layers bottom first, as the scene stacks them
         self.obstacles = lambda: []  # items painted above the layers (legends, markers, points)
         self.live_frames = self.scene_frames = 0
-        self._owed = QRegion()  # asked of the scene (under a legend, say), not painted by it yet
+        self._owed = QRegion()  # asked of the scene (under a marker, say), not painted by it yet
         # Qt repaints exactly the region that changed (its default), not that region's bounding rect:
         # a frame's strips in the two plots are then all it asks for, and a live frame can tell.
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)

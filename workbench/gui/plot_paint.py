@@ -102,7 +102,7 @@ class ClippedLegend(_ClippedAndCached, pg.LegendItem):
     def addItem(self, item, name):
         super().addItem(item, name)
         sample, label = self.items[-1]
-        for part in (sample, label):  # a live plot's strip passing under the legend blits them too
+        for part in (sample, label):  # a repaint crossing the legend blits them
             part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         shown = getattr(item, "visibleChanged", None)
         if shown is not None:
