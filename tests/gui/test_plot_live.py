@@ -548,3 +548,32 @@ def test_once_the_run_is_over_the_views_fit_the_rows_without_headroom(plot, qapp
     assert done[0] <= low and done[1] >= high  # every row in view
     assert done[1] - done[0] < live[1] - live[0]  # and the live headroom gone
     assert done[1] - done[0] < 1.2 * (high - low)
+
+
+@pytest.mark.parametrize("y", [[3.0, 9.0, 4.0, 12.0, 6.0, 6.5], [3.0, 9.0]])
+def test_a_frames_short_path_draws_what_pyqtgraphs_path_draws(qapp, y):
+    """The new rows' segments are built a point at a time (``polyline``): the same pixels as pyqtgraph's
+    path; where they could not be (a gap, a point repeated), pyqtgraph's path is used."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QPainter
+
+    from workbench.gui.plot_curve import polyline
+
+    y = np.array(y)
+    x = np.arange(len(y), dtype=float) * 7 + 2
+
+    def drawn(path):
+        image = QImage(64, 16, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(pg.mkPen("#1f77b4", width=2))
+        painter.drawPath(path)
+        painter.end()
+        return image
+
+    assert drawn(polyline(x, y)) == drawn(pg.arrayToQPath(x, y, connect="finite"))
+    gap, repeated = y.copy(), y.copy()
+    gap[1], repeated[1] = np.nan, repeated[0]
+    assert polyline(x, gap) is None and polyline(np.r_[x[:1], x[:-1]], repeated) is None
+    assert polyline(x[:0], y[:0]) is None

@@ -24,12 +24,13 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter, QTransform
+from PySide6.QtGui import QImage, QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
 MAX_STRIPS = 64  # strips kept between paints; past this the next paint is the scene's
+SHORT_PATH = 256  # points up to which a frame's new segments are built by ``polyline``
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
 DEFAULT_PIXELS = 1000  # before the view has a size
@@ -243,13 +244,34 @@ class DecimatedCurve(pg.PlotDataItem):
         return start, stop, pixels, rows, columns
 
 
+def polyline(x: np.ndarray, y: np.ndarray) -> QPainterPath | None:
+    """``pg.arrayToQPath(x, y, connect="finite")`` element for element, built a point at a time (for
+    a frame's few new rows, a quarter of its cost); None where that cannot be: a point that is not
+    finite, or one repeated (pyqtgraph's path keeps zero-length segments, which the pen draws as a
+    dot, and ``QPainterPath.lineTo`` drops them)."""
+    xs, ys = x.tolist(), y.tolist()
+    if not xs or not all(map(math.isfinite, ys)) or not all(map(math.isfinite, xs)):
+        return None
+    path = QPainterPath()
+    path.moveTo(xs[0], ys[0])
+    last = (xs[0], ys[0])
+    for point in zip(xs[1:], ys[1:]):
+        if point == last:
+            return None
+        path.lineTo(*point)
+        last = point
+    return path
+
+
 def mapped_extent(values: np.ndarray, log: bool) -> tuple[float, float]:
     """Finite (min, max) of ``values`` as the view maps them (log10 on a log axis); (inf, -inf) if none."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mapped = np.log10(values) if log else values
+    mapped = values
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mapped = np.log10(values)
     # fmin/fmax skip NaN (a NaN loss is a gap, not a bound)
     low, high = float(np.fmin.reduce(mapped, initial=np.inf)), float(np.fmax.reduce(mapped, initial=-np.inf))
-    if not (np.isfinite(low) and np.isfinite(high)):  # an inf or -inf (log of 0) among them
+    if not (math.isfinite(low) and math.isfinite(high)):  # an inf or -inf (log of 0) among them
         finite = mapped[np.isfinite(mapped)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
     return low, high
@@ -469,7 +491,9 @@ class LiveLayer(pg.GraphicsObject):
                 x, y, self._rows[id(c)] = new
                 if painter is None:
                     painter = self._painter(world, target)
-                path = pg.arrayToQPath(x, y, connect="finite")
+                path = polyline(x, y) if len(x) <= SHORT_PATH else None
+                if path is None:
+                    path = pg.arrayToQPath(x, y, connect="finite")
                 for target_painter in (painter, screen) if screen is not None else (painter,):
                     target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
                     target_painter.setPen(c.curve.opts["pen"])

@@ -315,7 +315,10 @@ class TrainingPlot(QWidget):
             return True
         # Replayed rows repeat their step numbers but not their wall times.
         last = history.view("wall_time", self._rows - 1, self._rows)
-        return last is not None and len(last) == 1 and not np.array_equal(last, [self._last_wall], equal_nan=True)
+        if last is None or len(last) != 1:
+            return False
+        wall = float(last[0])
+        return wall != self._last_wall and not (wall != wall and self._last_wall != self._last_wall)  # NaN = NaN
 
     def _forget_rows(self) -> None:
         self._rows, self._last_step, self._last_wall = 0, -1, np.nan
