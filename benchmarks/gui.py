@@ -37,16 +37,20 @@ def startup(rounds: int = 5) -> list[Figure]:
                    f"TensorFlow imported at start-up: {'yes' if tf_loaded else 'no'}")]
 
 
-def _window_run(steps: int, plot: bool = True):
+def _window_run(steps: int, plot: bool = True, timeline: dict | None = None):
     """Train inside the real window (offscreen), counting the plot's refreshes.
 
     ``plot=False`` leaves the plot as it was at the start (a diagnostic: what the window costs
-    without drawing the run), the status bar and everything else still live.
+    without drawing the run), the status bar and everything else still live. ``timeline``, if
+    given, gets the training thread's batch ends ("steps") and the frames' refreshes and paints
+    on the GUI thread ("holds", (start, end) each: they hold the GIL), on the same clock.
     """
     from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
+    from workbench.core.hooks import StepHooks
     from workbench.gui import MainWindow
+    from workbench.gui.plot_live import LiveView
     from workbench.gui.style import STYLE_SHEET
 
     app = QApplication.instance() or QApplication([])
@@ -54,27 +58,73 @@ def _window_run(steps: int, plot: bool = True):
     window.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))  # as the app styles it (not app-wide: tests)
     window.show()
     window.set_config(bench_config(steps))
-    refreshes = []
+    refreshes, step_ends, holds = [], [], []
     original = window.plot.refresh
 
     def counting(*args, **kwargs):
         refreshes.append((time.perf_counter(), time.thread_time()))  # the GUI thread's CPU clock
-        return original(*args, **kwargs) if plot else None
+        try:
+            return original(*args, **kwargs) if plot else None
+        finally:
+            holds.append((refreshes[-1][0], time.perf_counter()))
 
     window.plot.refresh = counting
+    batch_end, paint = StepHooks.on_train_batch_end, LiveView.paintEvent
+    if timeline is not None:
+        def timed_batch_end(self, model, logs):
+            step_ends.append(time.perf_counter())
+            return batch_end(self, model, logs)
+
+        def timed_paint(self, event):
+            started = time.perf_counter()
+            try:
+                return paint(self, event)
+            finally:
+                holds.append((started, time.perf_counter()))
+
+        StepHooks.on_train_batch_end, LiveView.paintEvent = timed_batch_end, timed_paint
     # Qt's own event loop, as in the app: it sleeps in C++ without the GIL until there is
     # something to do. (A Python loop polling processEvents would wake hundreds of times a
     # second and take the GIL from the training thread each time: a cost the app does not have.)
-    loop = QEventLoop()
-    window.run.stateChanged.connect(lambda _state: loop.quit() if not window.run.active else None)
-    window.run.start(window.config())
-    if window.run.active:
-        loop.exec()
+    try:
+        loop = QEventLoop()
+        window.run.stateChanged.connect(lambda _state: loop.quit() if not window.run.active else None)
+        window.run.start(window.config())
+        if window.run.active:
+            loop.exec()
+    finally:
+        StepHooks.on_train_batch_end, LiveView.paintEvent = batch_end, paint
     history = window.run.history
     window.close()
     window.deleteLater()
     app.processEvents()
+    if timeline is not None:
+        timeline.update(steps=step_ends, holds=holds)
     return history, refreshes
+
+
+def frame_stall(step_ends, holds, neighbours: int = 40) -> float:
+    """Percent of a run's time its steps lost to the frames: each step that overlapped a frame's
+    refresh or paint, against the median of its neighbours that overlapped none.
+
+    Within one run, so the machine's drift from run to run does not enter it (the window ÷
+    headless ratio compares runs seconds apart). The first tenth of the steps is left out.
+    """
+    ends = np.asarray(step_ends, dtype=float)
+    cycles = np.diff(ends)
+    if len(cycles) < 4 * neighbours:
+        return float("nan")
+    overlapped = np.zeros(len(cycles), dtype=bool)
+    for start, end in holds:
+        overlapped[max(int(np.searchsorted(ends, start)) - 1, 0): int(np.searchsorted(ends, end))] = True
+    first = len(cycles) // 10
+    lost = 0.0
+    for i in np.flatnonzero(overlapped[first:]) + first:
+        around = slice(max(i - neighbours, 0), i + neighbours)
+        clear = cycles[around][~overlapped[around]]
+        if len(clear):
+            lost += cycles[i] - np.median(clear)
+    return 100 * lost / (ends[-1] - ends[first])
 
 
 def _steps_per_second(history) -> float:
@@ -87,10 +137,12 @@ def gui_vs_headless(steps: int = 1500, rounds: int = 12) -> list[Figure]:
     """The run in the window against the same run headless, in rounds of side-by-side runs."""
     from workbench.core.session import run
 
-    fps, busy = [], []
+    fps, busy, stall = [], [], []
 
     def window() -> float:
-        history, refreshes = _window_run(steps)
+        timeline = {}
+        history, refreshes = _window_run(steps, timeline=timeline)
+        stall.append(frame_stall(timeline["steps"], timeline["holds"]))
         (wall0, cpu0), (wall1, cpu1) = (refreshes[0], refreshes[-1]) if refreshes else ((0, 0), (0, 0))
         fps.append((len(refreshes) - 1) / (wall1 - wall0) if wall1 > wall0 else 0.0)
         busy.append(100 * (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 0.0)
@@ -104,7 +156,8 @@ def gui_vs_headless(steps: int = 1500, rounds: int = 12) -> list[Figure]:
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
                f"median of {rounds} side-by-side rounds: {spread(pairs)}; "
                f"{median(runs['window']):.0f} vs {median(runs['headless']):.0f} steps/s, plot live; "
-               f"the window with its plot not redrawn: {unplotted:.2f} ×"),
+               f"the window with its plot not redrawn: {unplotted:.2f} ×; steps that overlapped a frame "
+               f"lost {median(stall):.1f} % of the run's time against their neighbours (within each run)"),
         Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20,
                f"GUI thread busy {median(busy):.1f} % of the run"),
     ]

@@ -1,5 +1,7 @@
 """The benchmark code runs (tiny sizes); the figures themselves are for `make bench`, not for tests."""
 
+import numpy as np
+
 from benchmarks import latency, throughput
 from benchmarks.common import Figure, table
 
@@ -29,3 +31,16 @@ def test_rounds_alternate_their_order_and_ratios_pair_rounds():
     assert calls == ["a", "b", "b", "a", "a", "b"] and runs == {"a": [2.0] * 3, "b": [4.0] * 3}
     assert ratios([1.0, 3.0], [2.0, 4.0]) == [0.5, 0.75]
     assert spread([0.5, 0.75]).endswith("all 0.50–0.75")
+
+
+def test_frame_stall_counts_what_the_steps_under_a_frame_lost():
+    from benchmarks.gui import frame_stall
+
+    cycles = np.full(1000, 0.004)  # a step every 4 ms...
+    cycles[500:502] += 0.003  # ...but the two under a frame took 3 ms more
+    ends = np.concatenate([[0.0], np.cumsum(cycles)])
+    frame = (ends[500] + 0.001, ends[502] - 0.001)
+    lost = 2 * 0.003 / (ends[-1] - ends[100])  # the first tenth is warm-up
+    assert abs(frame_stall(ends, [frame]) - 100 * lost) < 1e-9
+    assert frame_stall(ends, []) == 0.0
+    assert np.isnan(frame_stall(ends[:50], [frame]))  # too few steps to say
