@@ -68,8 +68,7 @@ class DecimatedCurve(pg.PlotDataItem):
         rows = min(len(steps), len(values))  # unequal only if a rollback cut the history between the reads
         steps, values = steps[:rows], values[:rows]
         before = len(self._values) if self._values is not None else 0
-        self._envelope.update(values)
-        self._steps, self._values = steps, values
+        self._steps, self._values = steps, values  # (the envelope takes them in when it is read: _sync)
         if self.layer is None:
             self._redraw()
             return
@@ -217,6 +216,7 @@ class DecimatedCurve(pg.PlotDataItem):
             return False
         self._shown = window
         start, stop, _pixels, _rows, columns = window
+        self._envelope.update(self._values)  # the rows since it was last read, all at once
         self.setData(*decimate(self._steps, self._values, self._envelope, start, stop, columns))
         return True
 
@@ -366,7 +366,9 @@ class LiveLayer(pg.GraphicsObject):
         if low > high:
             return  # a gap, or all beyond one edge of the view: nothing to draw
         x0, x1 = float(curve._steps[first]), float(curve._steps[len(curve._values) - 1])
-        pixel_x, pixel_y = self._view.viewPixelSize()  # a pixel around it: a flat line's strip is not empty
+        # A pixel around it: a flat line's strip is not empty. (pyqtgraph's viewPixelSize maps two
+        # vectors through the item's transforms, in Python: five times a frame, a tenth of rows_added.)
+        pixel_x, pixel_y = rect.width() / max(self._view.width(), 1.0), rect.height() / max(self._view.height(), 1.0)
         strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)
         self.update(strip)
         if self._strips is not None and len(self._strips) <= MAX_STRIPS:
