@@ -103,12 +103,14 @@ def _window_run(steps: int, plot: bool = True, timeline: dict | None = None):
     return history, refreshes
 
 
-def frame_stall(step_ends, holds, neighbours: int = 40) -> float:
+def frame_stall(step_ends, holds, neighbours: int = 40, left_out=None) -> float:
     """Percent of a run's time its steps lost to the frames: each step that overlapped a frame's
     refresh or paint, against the median of its neighbours that overlapped none.
 
     Within one run, so the machine's drift from run to run does not enter it (the window ÷
-    headless ratio compares runs seconds apart). The first tenth of the steps is left out.
+    headless ratio compares runs seconds apart). The first tenth of the steps is left out, and
+    so is a step where ``left_out`` (one per step after the first) is true: an epoch's end, which
+    takes longer whether or not a frame came.
     """
     ends = np.asarray(step_ends, dtype=float)
     cycles = np.diff(ends)
@@ -117,11 +119,14 @@ def frame_stall(step_ends, holds, neighbours: int = 40) -> float:
     overlapped = np.zeros(len(cycles), dtype=bool)
     for start, end in holds:
         overlapped[max(int(np.searchsorted(ends, start)) - 1, 0): int(np.searchsorted(ends, end))] = True
+    counted = np.ones(len(cycles), dtype=bool)
+    if left_out is not None and len(left_out) == len(cycles):
+        counted = ~np.asarray(left_out, dtype=bool)
     first = len(cycles) // 10
     lost = 0.0
-    for i in np.flatnonzero(overlapped[first:]) + first:
+    for i in np.flatnonzero(overlapped[first:] & counted[first:]) + first:
         around = slice(max(i - neighbours, 0), i + neighbours)
-        clear = cycles[around][~overlapped[around]]
+        clear = cycles[around][~overlapped[around] & counted[around]]
         if len(clear):
             lost += cycles[i] - np.median(clear)
     return 100 * lost / (ends[-1] - ends[first])
@@ -142,7 +147,8 @@ def gui_vs_headless(steps: int = 1500, rounds: int = 12) -> list[Figure]:
     def window() -> float:
         timeline = {}
         history, refreshes = _window_run(steps, timeline=timeline)
-        stall.append(frame_stall(timeline["steps"], timeline["holds"]))
+        epochs = history.column("epoch")
+        stall.append(frame_stall(timeline["steps"], timeline["holds"], left_out=epochs[1:] != epochs[:-1]))
         (wall0, cpu0), (wall1, cpu1) = (refreshes[0], refreshes[-1]) if refreshes else ((0, 0), (0, 0))
         fps.append((len(refreshes) - 1) / (wall1 - wall0) if wall1 > wall0 else 0.0)
         busy.append(100 * (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 0.0)

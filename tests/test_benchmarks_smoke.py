@@ -43,4 +43,7 @@ def test_frame_stall_counts_what_the_steps_under_a_frame_lost():
     lost = 2 * 0.003 / (ends[-1] - ends[100])  # the first tenth is warm-up
     assert abs(frame_stall(ends, [frame]) - 100 * lost) < 1e-9
     assert frame_stall(ends, []) == 0.0
+    epoch_end = np.zeros(1000, dtype=bool)
+    epoch_end[501] = True  # that step took longer for its own reason: neither counted nor a neighbour
+    assert abs(frame_stall(ends, [frame], left_out=epoch_end) - 100 * lost / 2) < 1e-9
     assert np.isnan(frame_stall(ends[:50], [frame]))  # too few steps to say
