@@ -47,7 +47,7 @@ _timer: QTimer | None = None
 _gui_thread = 0
 _collect_now = gc.collect
 _frozen_by_full = 0  # objects the last full collection froze (or start-up did)
-_newcomers = [0]  # objects frozen in bulk since
+_newcomers = 0  # objects frozen in bulk since
 
 
 def collect_on_gui_thread(app: QCoreApplication) -> None:
@@ -74,12 +74,13 @@ def _collect_on_gui_thread_only(generation: int = 2) -> int:
 
 
 def _collect() -> None:
+    global _newcomers
     threshold = gc.get_threshold()
     young, middle, old = gc.get_count()
     if young > BULK:
         gc.freeze()  # a burst of lasting objects: out of every collection until the next full one
-        _newcomers[0] += young
-    elif _newcomers[0] and full_collection_due():
+        _newcomers += young
+    elif _newcomers and full_collection_due():
         _full()  # the burst is over and was big: scan it now, with everything
     elif young > threshold[0]:
         if middle <= threshold[1]:
@@ -94,15 +95,15 @@ def full_collection_due() -> bool:
     """CPython's rule: the old objects new since the last full collection (those frozen in bulk
     since included) exceed a quarter of those frozen by it."""
     # (Counted, not measured: gc.get_freeze_count() walks every frozen object, 40 ms at 460k.)
-    return len(gc.get_objects(generation=2)) + _newcomers[0] > _frozen_by_full / 4
+    return len(gc.get_objects(generation=2)) + _newcomers > _frozen_by_full / 4
 
 
 def _full() -> int:
     """Collect every generation, frozen objects included, then freeze the survivors."""
-    global _frozen_by_full
+    global _frozen_by_full, _newcomers
     gc.unfreeze()
     try:
         return _collect_now(2)
     finally:
         gc.freeze()
-        _frozen_by_full, _newcomers[0] = gc.get_freeze_count(), 0
+        _frozen_by_full, _newcomers = gc.get_freeze_count(), 0
