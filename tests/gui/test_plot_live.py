@@ -494,17 +494,23 @@ def test_hiding_a_line_repaints_its_whole_view_also_when_zoomed(plot, qapp):
     assert any(rect.contains(shown) for rect in painted)
 
 
-def test_a_frame_that_moves_a_range_is_one_paint_axes_and_all(plot, qapp, pacer_clock):
+def metrics_drawn_then_left(plot, qapp):
+    """500 rows drawn and settled, then 20 whose accuracy leaves the metrics view at once (not drawn yet):
+    (history, the metrics view, its y range before)."""
     history = History()
     fill(history, 0, 500)
     plot.refresh(history, 100_000)
     settle(qapp, plot)
     view = plot.metrics_plot.getViewBox()
     before = view.viewRange()[1]
+    for step in range(500, 520):
+        history.append({"step": step, "epoch": 0, "lr": 0.001, "loss": 1.0, "accuracy": 0.9, "wall_time": step * 0.004})
+    return history, view, before
+
+
+def test_a_frame_that_moves_a_range_is_one_paint_axes_and_all(plot, qapp, pacer_clock):
+    history, view, before = metrics_drawn_then_left(plot, qapp)
     with events(plot._graphics.viewport(), QEvent.Type.Paint) as painted:
-        for step in range(500, 520):  # the accuracy leaves the view at once
-            history.append({"step": step, "epoch": 0, "lr": 0.001, "loss": 1.0, "accuracy": 0.9,
-                            "wall_time": step * 0.004})
         pacer_clock[0] += 1.0
         plot.refresh(history, 100_000)
         for _ in range(4):
@@ -517,14 +523,7 @@ def test_a_frame_that_moves_a_range_is_one_paint_axes_and_all(plot, qapp, pacer_
 
 def test_while_a_run_grows_the_views_move_their_ranges_at_most_twice_a_second(plot, qapp, pacer_clock):
     clock = pacer_clock
-    history = History()
-    fill(history, 0, 500)
-    plot.refresh(history, 100_000)
-    settle(qapp, plot)
-    view = plot.metrics_plot.getViewBox()
-    before = view.viewRange()[1]
-    for step in range(500, 520):  # the accuracy leaves the view at once
-        history.append({"step": step, "epoch": 0, "lr": 0.001, "loss": 1.0, "accuracy": 0.9, "wall_time": step * 0.004})
+    history, view, before = metrics_drawn_then_left(plot, qapp)
     clock[0] += 0.1
     plot.refresh(history, 100_000)
     settle(qapp, plot)
