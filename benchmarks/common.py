@@ -46,12 +46,12 @@ def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
     return [a / b for a, b in zip(numerators, denominators)]
 
 
-def spread(values: list[float]) -> str:
-    """The middle half and the whole range of the rounds' ratios: how noisy the machine was."""
+def spread(values: list[float], digits: int = 2) -> str:
+    """The middle half and the whole range of the rounds' figures (ratios, say): how noisy the machine was."""
     import numpy as np
 
     low, high = np.percentile(values, [25, 75])
-    return f"middle half {low:.2f}–{high:.2f}, all {min(values):.2f}–{max(values):.2f}"
+    return f"middle half {low:.{digits}f}–{high:.{digits}f}, all {min(values):.{digits}f}–{max(values):.{digits}f}"
 
 
 def percentile(values, q: float) -> float:

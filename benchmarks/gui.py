@@ -173,16 +173,10 @@ def gui_vs_headless(steps: int = 1000, rounds: int = 24) -> list[Figure]:
                f"{median(runs['window']):.0f} vs {median(runs['headless']):.0f} steps/s, plot live; "
                f"the window with its plot not redrawn: {unplotted:.2f} × ({len(diagnostic['headless'])} rounds); "
                f"steps that overlapped a frame lost {median(stall):.1f} % of the run's time against their "
-               f"neighbours (within each run, {spread_of(stall)})"),
+               f"neighbours (within each run, {spread(stall, digits=1)})"),
         Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20,
                f"GUI thread busy {median(busy):.1f} % of the run"),
     ]
-
-
-def spread_of(values: list[float]) -> str:
-    """The middle half of a figure's per-run values, in its own units."""
-    low, high = np.percentile(values, [25, 75])
-    return f"middle half {low:.1f}–{high:.1f}"
 
 
 def large_history(rows: int = 1_000_000) -> list[Figure]:
