@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QStatusBar
 
@@ -549,30 +549,38 @@ def test_once_the_run_is_over_the_views_fit_the_rows_without_headroom(plot, qapp
     assert done[1] - done[0] < 1.2 * (high - low)
 
 
-@pytest.mark.parametrize("y", [[3.0, 9.0, 4.0, 12.0, 6.0, 6.5], [3.0, 9.0]])
-def test_a_frames_short_path_draws_what_pyqtgraphs_path_draws(qapp, y):
-    """The new rows' segments are built a point at a time (``polyline``): the same pixels as pyqtgraph's
-    path; where they could not be (a gap, a point repeated), pyqtgraph's path is used."""
+@pytest.mark.parametrize("y", [[3.0, 9.0, 4.0, 12.0, 6.0, 6.5], [3.0, 9.0], [3.0, 3.0, 9.0, 9.0, 4.0]])
+@pytest.mark.parametrize("pen", [{"width": 2}, {"width": 1, "color": (31, 119, 180, 55)},
+                                 {"width": 1.2, "style": Qt.PenStyle.DotLine}])
+def test_a_frames_polygon_draws_what_pyqtgraphs_path_draws(qapp, y, pen):
+    """The new rows' segments are drawn as a polyline (``polygon``): the same pixels as pyqtgraph's
+    path, a repeated point (a zero-length segment) included; where a point is not finite, pyqtgraph's path."""
     import pyqtgraph as pg
-    from PySide6.QtGui import QPainter
+    from PySide6.QtGui import QPainter, QTransform
 
-    from workbench.gui.plot_curve import polyline
+    from workbench.gui.plot_curve import polygon
 
     y = np.array(y)
     x = np.arange(len(y), dtype=float) * 7 + 2
+    x[1] = x[0]  # a repeated step
+    options = {"color": "#1f77b4", **pen}
 
-    def drawn(path):
+    def drawn(draw):
         image = QImage(64, 16, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(0)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(pg.mkPen("#1f77b4", width=2))
-        painter.drawPath(path)
+        painter.setTransform(QTransform(1.3, 0, 0, -1.1, 0.4, 15.7))  # off the pixel grid, y up as in a view
+        painter.setPen(pg.mkPen(**options))
+        draw(painter)
         painter.end()
         return image
 
-    assert drawn(polyline(x, y)) == drawn(pg.arrayToQPath(x, y, connect="finite"))
-    gap, repeated = y.copy(), y.copy()
-    gap[1], repeated[1] = np.nan, repeated[0]
-    assert polyline(x, gap) is None and polyline(np.r_[x[:1], x[:-1]], repeated) is None
-    assert polyline(x[:0], y[:0]) is None
+    points = polygon(x, y)
+    assert len(points) == len(x) and (points[len(x) - 1].x(), points[len(x) - 1].y()) == (x[-1], y[-1])
+    assert drawn(lambda p: p.drawPolyline(points)) == drawn(lambda p: p.drawPath(pg.arrayToQPath(x, y, connect="finite")))
+    assert drawn(lambda p: p.drawPolyline(points)) != drawn(lambda p: None)  # it drew something
+    gap = y.copy()
+    gap[1] = np.nan
+    assert polygon(x, gap) is None and polygon(x, np.r_[y[:-1], np.inf]) is None
+    assert polygon(x[:0], y[:0]) is None

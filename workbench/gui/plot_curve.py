@@ -24,13 +24,12 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter, QPainterPath, QTransform
+from PySide6.QtGui import QImage, QPainter, QPolygonF, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
 MAX_STRIPS = 64  # strips kept between paints; past this the next paint is the scene's
-SHORT_PATH = 256  # points up to which a frame's new segments are built by ``polyline``
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
 DEFAULT_PIXELS = 1000  # before the view has a size
@@ -69,13 +68,15 @@ class DecimatedCurve(pg.PlotDataItem):
         steps, values = steps[:rows], values[:rows]
         before = len(self._values) if self._values is not None else 0
         self._steps, self._values = steps, values  # (the envelope takes them in when it is read: _sync)
+        if self.layer is not None and not before:
+            self.layer.curves_changed()  # it may have had no rows: now it is one of those drawn
         if self.layer is None:
             self._redraw()
             return
         self._stale = True
-        self._bound_new_rows()
+        fresh = self._bound_new_rows()
         if rows > before and self.isVisible():
-            self.layer.rows_added(self, before)
+            self.layer.rows_added(self, before, fresh)
 
     def forget(self) -> None:
         """Draw nothing (the rows were rewound, or a new run starts)."""
@@ -86,6 +87,7 @@ class DecimatedCurve(pg.PlotDataItem):
         self._stale, self._y_seen, self._y_rows = False, None, 0
         self.setData([], [])
         if self.layer is not None:
+            self.layer.curves_changed()
             self.layer.update()  # all of it: rows past a rollback's cut are drawn there
 
     def sync(self) -> None:
@@ -110,35 +112,42 @@ class DecimatedCurve(pg.PlotDataItem):
         if self.layer is not None and bool(yState) != bool(self.opts["logMode"][1]):
             self.generation += 1
             self._y_seen, self._y_rows, self._sticky = None, 0, None  # bounds in the new mapping
+            self.layer.curves_changed()
         super().setLogMode(xState, yState)
         if self.layer is not None and self._values is not None:
             self._stale = True
             self._bound_new_rows()
 
-    def _bound_new_rows(self) -> None:
-        """Fold the new rows into the y bounds; tell the view only when its sticky bounds move."""
-        fresh = self._values[self._y_rows:]
+    def _bound_new_rows(self) -> tuple[int, float, float] | None:
+        """Fold the new rows into the y bounds; tell the view only when its sticky bounds move.
+
+        Returns (first new row, their mapped low, high) for ``LiveLayer.rows_added``; None if none are new.
+        """
+        first = self._y_rows
+        fresh = self._values[first:]
         self._y_rows = len(self._values)
         log = bool(self.opts["logMode"][1])
-        seen = self._y_seen
+        seen, extent = self._y_seen, None
         if len(fresh):
             low, high = mapped_extent(fresh, log)
+            extent = (first, low, high)
             if self._y_seen is not None:
                 low, high = min(low, self._y_seen[0]), max(high, self._y_seen[1])
             if low <= high:
                 self._y_seen = (low, high)
         if self._y_seen is None or (self._y_seen == seen and not self._move_put_off and self._sticky is not None):
-            return  # nothing new to fit (most frames)
+            return extent  # nothing new to fit (most frames)
         sticky = sticky_range(self._sticky, *self._y_seen, log)
         self._move_put_off = False
         if sticky != self._sticky:
             if self._sticky is not None and not self.layer.pacer.open:
                 self._move_put_off = True  # made at the pacer's next open frame
-                return
+                return extent
             self._sticky = sticky
             self.layer.pacer.moved()
             if self.isVisible():  # the view skips hidden items' bounds, yet would repaint whole
                 self.informViewBoundsChanged()
+        return extent
 
     def getOriginalDataset(self):
         """All rows the line stands for (not only those drawn): (steps, values), or (None, None)."""
@@ -191,10 +200,13 @@ class DecimatedCurve(pg.PlotDataItem):
 
     def itemChange(self, change, value):
         result = super().itemChange(change, value)
+        if change == self.GraphicsItemChange.ItemZValueHasChanged and self.layer is not None:
+            self.layer.curves_changed()  # drawn in another order
         if change == self.GraphicsItemChange.ItemVisibleHasChanged:
             if value:
                 self._redraw()  # rows that came while it was hidden
             if self.layer is not None:
+                self.layer.curves_changed()
                 self.layer.update()  # all of it: the line appears or goes
                 if value:
                     self.informViewBoundsChanged()  # and the bounds the new rows moved
@@ -244,37 +256,41 @@ class DecimatedCurve(pg.PlotDataItem):
         return start, stop, pixels, rows, columns
 
 
-def polyline(x: np.ndarray, y: np.ndarray) -> QPainterPath | None:
-    """``pg.arrayToQPath(x, y, connect="finite")`` element for element, built a point at a time (for
-    a frame's few new rows, a quarter of its cost); None where that cannot be: a point that is not
-    finite, or one repeated (pyqtgraph's path keeps zero-length segments, which the pen draws as a
-    dot, and ``QPainterPath.lineTo`` drops them)."""
-    xs, ys = x.tolist(), y.tolist()
-    if not xs or not all(map(math.isfinite, ys)) or not all(map(math.isfinite, xs)):
+def polygon(x: np.ndarray, y: np.ndarray) -> QPolygonF | None:
+    """The points as a ``QPolygonF``, filled from the arrays in one go; drawn as a polyline, the same
+    pixels as ``pg.arrayToQPath(x, y, connect="finite")`` (zero-length segments included). None where
+    a point is not finite: a gap, which that path leaves and a polyline would not."""
+    if not len(x) or not math.isfinite(x.sum() + y.sum()):  # (a NaN or an infinity carries through a sum)
         return None
-    path = QPainterPath()
-    path.moveTo(xs[0], ys[0])
-    last = (xs[0], ys[0])
-    for point in zip(xs[1:], ys[1:]):
-        if point == last:
-            return None
-        path.lineTo(*point)
-        last = point
-    return path
+    points = QPolygonF()
+    points.resize(len(x))
+    xy = pg.functions.ndarray_from_qpolygonf(points)  # the polygon's own memory
+    xy[:, 0], xy[:, 1] = x, y
+    return points
 
 
 def mapped_extent(values: np.ndarray, log: bool) -> tuple[float, float]:
     """Finite (min, max) of ``values`` as the view maps them (log10 on a log axis); (inf, -inf) if none."""
+    # fmin/fmax skip NaN (a NaN loss is a gap, not a bound); log10 keeps the order, so on a log axis
+    # the extremes are mapped rather than every value (unless one is not positive, or is infinite).
+    low, high = float(np.fmin.reduce(values, initial=np.inf)), float(np.fmax.reduce(values, initial=-np.inf))
+    if log and 0 < low <= high < math.inf:
+        return math.log10(low), math.log10(high)
+    if not log and -math.inf < low <= high < math.inf:
+        return low, high
     mapped = values
     if log:
         with np.errstate(divide="ignore", invalid="ignore"):
             mapped = np.log10(values)
-    # fmin/fmax skip NaN (a NaN loss is a gap, not a bound)
-    low, high = float(np.fmin.reduce(mapped, initial=np.inf)), float(np.fmax.reduce(mapped, initial=-np.inf))
-    if not (math.isfinite(low) and math.isfinite(high)):  # an inf or -inf (log of 0) among them
-        finite = mapped[np.isfinite(mapped)]
-        low, high = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
-    return low, high
+    finite = mapped[np.isfinite(mapped)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (math.inf, -math.inf)
+
+
+def mapped_value(value: float, log: bool) -> float | None:
+    """One value as the view maps it; None where it draws nothing (NaN, infinite, not positive on a log axis)."""
+    if log:
+        value = math.log10(value) if value > 0 else math.nan
+    return value if math.isfinite(value) else None
 
 
 class RangePacer:
@@ -324,6 +340,9 @@ class LiveLayer(pg.GraphicsObject):
         self._image: QImage | None = None
         self._key: tuple | None = None  # what the image was drawn for
         self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image
+        self._version = 0  # changes with the curves drawn or how (``curves_changed``)
+        self._view_pixels: tuple | None = None  # the view's top, bottom and pixel width, height (in its units)
+        self._shown: list | None = None  # the curves drawn, bottom first, while _version holds
         self.whole_redraws = 0  # how often the image was drawn whole (the rest added rows to it)
         self.plan_end = 0.0  # while a run goes on, its last planned step: the curves' x bounds reach it
         self._strips: list[QRectF] | None = None  # scene rects of new rows, kept once a LiveView reads them
@@ -335,6 +354,7 @@ class LiveLayer(pg.GraphicsObject):
         curve.layer = self
         curve.curve.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)  # painted here
         self.curves.append(curve)
+        self.curves_changed()
         self.update()
 
     def remove(self, curve: DecimatedCurve) -> None:
@@ -342,7 +362,14 @@ class LiveLayer(pg.GraphicsObject):
             self.curves.remove(curve)
             curve.layer = None
             curve.curve.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, False)
+            self.curves_changed()
             self.update()
+
+    def curves_changed(self) -> None:
+        """A curve came or went, was shown, hidden or restacked, or its drawn rows changed (its
+        ``generation``): the image is redrawn whole at the next paint."""
+        self._version += 1
+        self._shown = None
 
     def redraw_whole(self) -> None:
         """Draw the image afresh at the next paint."""
@@ -353,22 +380,34 @@ class LiveLayer(pg.GraphicsObject):
     def image_bytes(self) -> int:
         return self._image.sizeInBytes() if self._image is not None else 0
 
-    def rows_added(self, curve: DecimatedCurve, before: int) -> None:
+    def rows_added(self, curve: DecimatedCurve, before: int, fresh: tuple[int, float, float] | None = None) -> None:
         """Repaint where ``curve``'s segments from row ``before`` on (and any it has not drawn yet) go.
 
         The strip spans those rows' steps and values, not the view's height: a live frame
         (``plot_live``) then only finds a marker or points in the way when the line meets them.
+        ``fresh``: (first row, mapped low, high) of the rows from there on, if the curve has them.
         """
         first = max(min(before, self._rows.get(id(curve), before)) - 1, 0)
-        low, high = mapped_extent(curve._values[first:], bool(curve.opts["logMode"][1]))
-        rect = self._view.viewRect()
-        low, high = max(low, rect.top()), min(high, rect.bottom())
+        log = bool(curve.opts["logMode"][1])
+        if fresh is not None and fresh[0] in (first, first + 1):
+            low, high = fresh[1:]
+            if fresh[0] == first + 1:  # and the last row drawn, where the new segments join it
+                joint = mapped_value(float(curve._values[first]), log)
+                if joint is not None:
+                    low, high = min(low, joint), max(high, joint)
+        else:
+            low, high = mapped_extent(curve._values[first:], log)
+        if self._view_pixels is None:  # (kept until the view's range or size changes)
+            # A pixel around it: a flat line's strip is not empty. (Not pyqtgraph's viewPixelSize, which
+            # maps two vectors through the item's transforms, in Python.)
+            rect = self._view.viewRect()
+            self._view_pixels = (rect.top(), rect.bottom(), rect.width() / max(self._view.width(), 1.0),
+                                 rect.height() / max(self._view.height(), 1.0))
+        top, bottom, pixel_x, pixel_y = self._view_pixels
+        low, high = max(low, top), min(high, bottom)
         if low > high:
             return  # a gap, or all beyond one edge of the view: nothing to draw
         x0, x1 = float(curve._steps[first]), float(curve._steps[len(curve._values) - 1])
-        # A pixel around it: a flat line's strip is not empty. (pyqtgraph's viewPixelSize maps two
-        # vectors through the item's transforms, in Python: five times a frame, a tenth of rows_added.)
-        pixel_x, pixel_y = rect.width() / max(self._view.width(), 1.0), rect.height() / max(self._view.height(), 1.0)
         strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)
         self.update(strip)
         if self._strips is not None and len(self._strips) <= MAX_STRIPS:
@@ -380,7 +419,12 @@ class LiveLayer(pg.GraphicsObject):
         return self._view.viewRect()
 
     def viewRangeChanged(self):
+        self._view_pixels = None
         self.prepareGeometryChange()
+
+    def viewTransformChanged(self):
+        self._view_pixels = None  # (a resize: the same range over more or fewer pixels)
+        super().viewTransformChanged()
 
     def catch_up_ranges(self) -> None:
         """Make the y-range moves the pacer put off (no new rows will ask for them)."""
@@ -410,7 +454,7 @@ class LiveLayer(pg.GraphicsObject):
         if target.isEmpty() or not self.isVisible():
             return ()
         curves = self._shown_curves()
-        if self._image is None or self._key != self._image_key(curves, world, target, ratio) \
+        if self._image is None or self._key != self._image_key(world, target, ratio) \
                 or self._pending(curves) > 8 * target.width():
             return None
         return curves, world, target
@@ -426,13 +470,14 @@ class LiveLayer(pg.GraphicsObject):
             screen.restore()
 
     def _shown_curves(self) -> list:
-        return sorted((c for c in self.curves if c.isVisible() and c._values is not None), key=lambda c: c.zValue())
+        if self._shown is None:
+            self._shown = sorted((c for c in self.curves if c.isVisible() and c._values is not None),
+                                 key=lambda c: c.zValue())
+        return self._shown
 
-    @staticmethod
-    def _image_key(curves, world: QTransform, target, ratio: float) -> tuple:
+    def _image_key(self, world: QTransform, target, ratio: float) -> tuple:
         return (world.m11(), world.m12(), world.m21(), world.m22(), world.dx(), world.dy(),
-                target.width(), target.height(), ratio,
-                tuple((id(c), c.generation, bool(c.opts["logMode"][1])) for c in curves))
+                target.width(), target.height(), ratio, self._version)
 
     def _pending(self, curves) -> int:
         return sum(len(c._values) - self._rows.get(id(c), 0) for c in curves)
@@ -444,7 +489,7 @@ class LiveLayer(pg.GraphicsObject):
             return
         ratio = p.device().devicePixelRatioF()
         curves = self._shown_curves()
-        key = self._image_key(curves, world, target, ratio)
+        key = self._image_key(world, target, ratio)
         if key != self._key or self._image is None or self._pending(curves) > 8 * target.width():
             # (a long gap between paints, the window minimised: one decimated pass is cheaper)
             self._draw_whole(curves, world, target, ratio)
@@ -493,13 +538,15 @@ class LiveLayer(pg.GraphicsObject):
                 x, y, self._rows[id(c)] = new
                 if painter is None:
                     painter = self._painter(world, target)
-                path = polyline(x, y) if len(x) <= SHORT_PATH else None
-                if path is None:
-                    path = pg.arrayToQPath(x, y, connect="finite")
+                points = polygon(x, y)
+                path = pg.arrayToQPath(x, y, connect="finite") if points is None else None
                 for target_painter in (painter, screen) if screen is not None else (painter,):
                     target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
                     target_painter.setPen(c.curve.opts["pen"])
-                    target_painter.drawPath(path)
+                    if points is not None:
+                        target_painter.drawPolyline(points)
+                    else:
+                        target_painter.drawPath(path)
         finally:
             if painter is not None:
                 painter.end()
@@ -524,8 +571,8 @@ class LiveLayer(pg.GraphicsObject):
             if whole > FULL_RESOLUTION * (column[-1] - column[0] + 1):
                 x, y = column_peaks(x, y, column)
         if c.opts["logMode"][1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.log10(y)
-        y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
+            y = np.log10(y, out=np.full_like(y, np.nan), where=y > 0)  # not positive: a gap
+        if not math.isfinite(y.sum()):
+            y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
         reach = 4 * max(high - low, 1e-12)  # Qt draws far-out coordinates slowly: clamp them near the view
-        return x, np.clip(y, low - reach, high + reach), rows
+        return x, y.clip(low - reach, high + reach, out=y), rows

@@ -48,14 +48,12 @@ def ema(values: np.ndarray, weight: float, start: float | None = None) -> np.nda
 
 
 def _ema_rows(values: np.ndarray, weight: float, first: float) -> np.ndarray:
-    def step(previous, x):
-        if x != x:  # NaN
-            return previous
-        if previous != previous:
-            return x
-        return weight * previous + (1.0 - weight) * x
-
-    return np.asarray(list(accumulate(values.tolist(), step, initial=first))[1:], dtype=float)
+    averaged, previous, rest = [], first, 1.0 - weight
+    for x in values.tolist():  # (a loop, not a function a row: a frame's few rows cost the least)
+        if x == x:  # not NaN
+            previous = x if previous != previous else weight * previous + rest * x
+        averaged.append(previous)
+    return np.array(averaged, dtype=float)
 
 
 def _ema_dense(values: np.ndarray, weight: float, start: float) -> np.ndarray:
@@ -182,7 +180,8 @@ class Envelope:
 def column_peaks(x: np.ndarray, y: np.ndarray, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows grouped by pixel ``column`` (non-decreasing), each group as ``decimate`` draws a bucket:
     two points at its first x, its maximum then its minimum (NaN skipped)."""
-    starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+    starts = np.flatnonzero(column[1:] != column[:-1]) + 1
+    starts = np.concatenate(([0], starts))
     peaks = np.empty(2 * len(starts))
     peaks[0::2], peaks[1::2] = np.fmax.reduceat(y, starts), np.fmin.reduceat(y, starts)
     return np.repeat(x[starts], 2), peaks

@@ -66,7 +66,8 @@ class LiveView(pg.GraphicsLayoutWidget):
         return result
 
     def _paint_live(self, ev, strips) -> bool:
-        self.scene().prepareForPaint()  # what pyqtgraph's paintEvent does first (pending range updates)
+        if any(_range_update_due(layer._view) for layer in self._layers):
+            self.scene().prepareForPaint()  # what pyqtgraph's paintEvent does first (pending range updates)
         covered = QRegion()
         for strip in strips:
             covered += self.mapFromScene(strip).boundingRect().adjusted(
@@ -105,3 +106,8 @@ class LiveView(pg.GraphicsLayoutWidget):
             self._owed += blocked
             self.viewport().update(blocked)
         return True
+
+
+def _range_update_due(view) -> bool:
+    """Whether ``view`` (a ViewBox) has a range or transform update waiting for the next paint."""
+    return getattr(view, "_autoRangeNeedsUpdate", True) or getattr(view, "_matrixNeedsUpdate", True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QPainter, QPixmapCache, QTransform
+from PySide6.QtGui import QBrush, QPainter, QPen, QPixmapCache, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
 PIXMAP_CACHE_KB = 64 * 1024
@@ -78,16 +78,30 @@ class ClippedLegend(_ClippedAndCached, pg.LegendItem):
         # Its own paint is one rect (the entries keep their caches): drawn where opaque_rect says.
         self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
 
+    _opaque_brush = None  # (brush, pen) that _opaque last saw, and its answer
+    _opaque_answer = False
+
     def _opaque(self) -> bool:
-        brush = self.opts["brush"]
-        return brush.style() == Qt.BrushStyle.SolidPattern and brush.color().alpha() == 255 \
-            and self.opts["pen"].style() == Qt.PenStyle.NoPen
+        brush, pen = self.opts["brush"], self.opts["pen"]
+        if (brush, pen) != self._opaque_brush:  # (comparing Qt values is cheap; reading their enums is not)
+            self._opaque_brush = (QBrush(brush), QPen(pen))
+            self._opaque_answer = brush.style() == Qt.BrushStyle.SolidPattern and brush.color().alpha() == 255 \
+                and pen.style() == Qt.PenStyle.NoPen
+        return self._opaque_answer
+
+    _opaque_at = None  # (view transform, scene transform, geometry) the last opaque_rect was for, and it
+    _opaque_rect = QRect()
 
     def opaque_rect(self, view_transform: QTransform) -> QRect:
         """The view's pixels the box fills with an opaque brush (an empty rect if it lets anything show)."""
         if not self._opaque():
             return QRect()
-        return whole_pixels(self.deviceTransform(view_transform).mapRect(self.boundingRect()))
+        # Asked on every live frame, in which the legend has not moved: worked out again only when it has.
+        at = (view_transform, self.sceneTransform(), self.geometry())
+        if at != self._opaque_at:
+            self._opaque_at = at
+            self._opaque_rect = whole_pixels(self.deviceTransform(view_transform).mapRect(self.boundingRect()))
+        return QRect(self._opaque_rect)
 
     def paint(self, p, *args):
         if not self._opaque():
