@@ -59,6 +59,11 @@ class History:
         return self._size
 
     @property
+    def column_count(self) -> int:
+        """How many columns there are (they only ever come, never go, until a new history)."""
+        return len(self._columns)
+
+    @property
     def columns(self) -> list[str]:
         """Column names in CSV order: step, epoch, lr, loss, metrics…, wall_time."""
         names = list(self._columns)

@@ -149,6 +149,16 @@ class DecimatedCurve(pg.PlotDataItem):
                 self.informViewBoundsChanged()
         return extent
 
+    _pen_seen = None  # the pen translucent() last looked at, and its answer
+    _translucent = False
+
+    def translucent(self) -> bool:
+        """Whether the line's pen lets what is under it show (looked at again only for a new pen)."""
+        pen = self.curve.opts["pen"]
+        if pen is not self._pen_seen:
+            self._pen_seen, self._translucent = pen, pen.color().alpha() < 255
+        return self._translucent
+
     def getOriginalDataset(self):
         """All rows the line stands for (not only those drawn): (steps, values), or (None, None)."""
         if self._steps is None:  # fed by setData, as a plain PlotDataItem
@@ -559,7 +569,7 @@ class LiveLayer(pg.GraphicsObject):
         first = max(done - 1, 0)  # from the last row drawn
         x = np.asarray(c._steps[first:rows], dtype=np.float64)
         y = np.array(c._values[first:rows], dtype=np.float64)  # a copy: changed below
-        if c.curve.opts["pen"].color().alpha() < 255:
+        if c.translucent():
             # A translucent line drawn over itself darkens: draw each pixel column once, when the
             # rows after it have moved on to the next one, and with many rows a pixel as the
             # whole redraw does, as its maximum and minimum.

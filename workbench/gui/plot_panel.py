@@ -49,6 +49,7 @@ class TrainingPlot(QWidget):
         self.setObjectName("trainingPlot")
         self._history = None  # the history drawn from (views of its columns are drawn)
         self._rows = 0  # its rows drawn so far
+        self._columns_seen = 0  # its columns given curves so far (they only come)
         self._last_step, self._last_wall = -1, np.nan  # of the last row drawn: tell a rewound history
         self.series: dict[str, Series] = {}  # column name -> its curves
         self._palette = Palette()
@@ -322,6 +323,7 @@ class TrainingPlot(QWidget):
 
     def _forget_rows(self) -> None:
         self._rows, self._last_step, self._last_wall = 0, -1, np.nan
+        self._columns_seen = 0
         self.lr_curve.forget()
         for series in self.series.values():
             series.forget()
@@ -333,7 +335,9 @@ class TrainingPlot(QWidget):
         if steps is None or not len(steps):
             return
         rows = len(steps)
-        self._ensure_series(history.columns)
+        if history.column_count != self._columns_seen:
+            self._ensure_series(history.columns)
+            self._columns_seen = history.column_count
         lr = history.view("lr", 0, rows)
         if lr is not None:
             self.lr_curve.show_rows(steps, lr)

@@ -107,14 +107,8 @@ class RunStatus:
         remaining = (total - done) / rate if total and rate > 0 else math.inf
         _show(self.eta, "ETA –" if paused else f"ETA {format_duration(remaining)}")
         if total:
-            # A new value repaints the bar at once, in a paint and flush of its own; with updates off
-            # it is only marked for repainting (as they are turned back on), in the window's next paint.
-            self.progress.setUpdatesEnabled(False)
-            try:
-                self.progress.setRange(0, total)
-                self.progress.setValue(min(done, total))
-            finally:
-                self.progress.setUpdatesEnabled(True)
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
 
 
 def _show(label: QLabel, text: str) -> None:
