@@ -68,8 +68,8 @@ class DecimatedCurve(pg.PlotDataItem):
         steps, values = steps[:rows], values[:rows]
         before = len(self._values) if self._values is not None else 0
         self._steps, self._values = steps, values  # (the envelope takes them in when it is read: _sync)
-        if self.layer is not None and not before:
-            self.layer.curves_changed()  # it may have had no rows: now it is one of those drawn
+        if self.layer is not None and rows and not before:
+            self.layer.curves_changed()  # it had no rows: now it is one of those drawn
         if self.layer is None:
             self._redraw()
             return
@@ -548,15 +548,14 @@ class LiveLayer(pg.GraphicsObject):
                 x, y, self._rows[id(c)] = new
                 if painter is None:
                     painter = self._painter(world, target)
-                points = polygon(x, y)
-                path = pg.arrayToQPath(x, y, connect="finite") if points is None else None
+                shape = polygon(x, y)
+                draw = QPainter.drawPolyline if shape is not None else QPainter.drawPath
+                if shape is None:
+                    shape = pg.arrayToQPath(x, y, connect="finite")
                 for target_painter in (painter, screen) if screen is not None else (painter,):
                     target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
                     target_painter.setPen(c.curve.opts["pen"])
-                    if points is not None:
-                        target_painter.drawPolyline(points)
-                    else:
-                        target_painter.drawPath(path)
+                    draw(target_painter, shape)
         finally:
             if painter is not None:
                 painter.end()

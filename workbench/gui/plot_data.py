@@ -180,8 +180,7 @@ class Envelope:
 def column_peaks(x: np.ndarray, y: np.ndarray, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows grouped by pixel ``column`` (non-decreasing), each group as ``decimate`` draws a bucket:
     two points at its first x, its maximum then its minimum (NaN skipped)."""
-    starts = np.flatnonzero(column[1:] != column[:-1]) + 1
-    starts = np.concatenate(([0], starts))
+    starts = np.concatenate(([0], np.flatnonzero(column[1:] != column[:-1]) + 1))
     peaks = np.empty(2 * len(starts))
     peaks[0::2], peaks[1::2] = np.fmax.reduceat(y, starts), np.fmin.reduceat(y, starts)
     return np.repeat(x[starts], 2), peaks

@@ -78,13 +78,13 @@ class ClippedLegend(_ClippedAndCached, pg.LegendItem):
         # Its own paint is one rect (the entries keep their caches): drawn where opaque_rect says.
         self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
 
-    _opaque_brush = None  # (brush, pen) that _opaque last saw, and its answer
+    _opaque_seen = None  # (brush, pen) that _opaque last saw, and its answer
     _opaque_answer = False
 
     def _opaque(self) -> bool:
         brush, pen = self.opts["brush"], self.opts["pen"]
-        if (brush, pen) != self._opaque_brush:  # (comparing Qt values is cheap; reading their enums is not)
-            self._opaque_brush = (QBrush(brush), QPen(pen))
+        if (brush, pen) != self._opaque_seen:  # (comparing Qt values is cheap; reading their enums is not)
+            self._opaque_seen = (QBrush(brush), QPen(pen))
             self._opaque_answer = brush.style() == Qt.BrushStyle.SolidPattern and brush.color().alpha() == 255 \
                 and pen.style() == Qt.PenStyle.NoPen
         return self._opaque_answer
