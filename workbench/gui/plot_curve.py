@@ -23,13 +23,14 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPolygonF, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
 MAX_STRIPS = 64  # strips kept between paints; past this the next paint is the scene's
+STRIP_MARGIN = 3  # pixels around a strip that its segments may reach: pen width, the join to the last row
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
 DEFAULT_PIXELS = 1000  # before the view has a size
@@ -266,6 +267,11 @@ class DecimatedCurve(pg.PlotDataItem):
         return start, stop, pixels, rows, columns
 
 
+def pixels_around(strip: QRectF) -> QRect:
+    """The pixels a strip of the viewport (new rows' segments) may touch: pen width, joins."""
+    return strip.toAlignedRect().adjusted(-STRIP_MARGIN, -STRIP_MARGIN, STRIP_MARGIN, STRIP_MARGIN)
+
+
 def polygon(x: np.ndarray, y: np.ndarray) -> QPolygonF | None:
     """The points as a ``QPolygonF``, filled from the arrays in one go; drawn as a polyline, the same
     pixels as ``pg.arrayToQPath(x, y, connect="finite")`` (zero-length segments included). None where
@@ -348,6 +354,7 @@ class LiveLayer(pg.GraphicsObject):
         self.pacer = pacer or RangePacer()  # shared by a plot's layers
         self.curves: list[DecimatedCurve] = []
         self._image: QImage | None = None
+        self._image_transform = QTransform()  # from the curves' coordinates to the image's pixels
         self._key: tuple | None = None  # what the image was drawn for
         self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image
         self._version = 0  # changes with the curves drawn or how (``curves_changed``)
@@ -355,7 +362,8 @@ class LiveLayer(pg.GraphicsObject):
         self._shown: list | None = None  # the curves drawn, bottom first, while _version holds
         self.whole_redraws = 0  # how often the image was drawn whole (the rest added rows to it)
         self.plan_end = 0.0  # while a run goes on, its last planned step: the curves' x bounds reach it
-        self._strips: list[QRectF] | None = None  # scene rects of new rows, kept once a LiveView reads them
+        self._live_view = None  # the LiveView that paints this layer's frames (see ``LiveView.add_layer``)
+        self._strips: list[QRectF] = []  # rects of its viewport where new rows went since its last paint
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # drags and clicks go to the view
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # paint learns the exposed rect
         view.addItem(self, ignoreBounds=True)
@@ -419,9 +427,17 @@ class LiveLayer(pg.GraphicsObject):
             return  # a gap, or all beyond one edge of the view: nothing to draw
         x0, x1 = float(curve._steps[first]), float(curve._steps[len(curve._values) - 1])
         strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)
-        self.update(strip)
-        if self._strips is not None and len(self._strips) <= MAX_STRIPS:
-            self._strips.append(self.mapRectToScene(strip))
+        live = self._live_view
+        if live is None:
+            self.update(strip)
+            return
+        # Straight to the viewport, not through the scene: an item's update has the scene walk its
+        # items for what is dirty, then map that to the view, each frame. A frame the view cannot
+        # paint live paints this rect through the scene all the same.
+        strip = self.deviceTransform(live.viewportTransform()).mapRect(strip)
+        live.viewport().update(pixels_around(strip))
+        if len(self._strips) <= MAX_STRIPS:
+            self._strips.append(strip)
 
     # --- QGraphicsItem ---
 
@@ -451,31 +467,31 @@ class LiveLayer(pg.GraphicsObject):
                 shown[0].informViewBoundsChanged()
 
     def take_strips(self) -> list[QRectF] | None:
-        """The scene rects new rows went into since the last call (for a ``LiveView``); None: too many
-        to be worth drawing live (frames came while nothing was painted: a hidden or minimised window)."""
+        """The viewport rects new rows went into since the last call (for its ``LiveView``); None: too
+        many to be worth drawing live (frames came while nothing was painted: a hidden or minimised window)."""
         strips, self._strips = self._strips, []
         return None if len(strips) > MAX_STRIPS else strips
 
     def live_plan(self, view_transform: QTransform, ratio: float):
-        """(curves, world, target) for ``paint_live``; () when nothing of it shows; None when the
+        """(curves, world, bounds) for ``paint_live``; () when nothing of it shows; None when the
         image is not what the screen shows (a new range, size, smoothing…): then paint the scene."""
-        world = self.deviceTransform(view_transform)
-        target = world.mapRect(self.boundingRect()).toAlignedRect()
+        world, bounds = self.deviceTransform(view_transform), self.boundingRect()
+        target = world.mapRect(bounds).toAlignedRect()
         if target.isEmpty() or not self.isVisible():
             return ()
         curves = self._shown_curves()
         if self._image is None or self._key != self._image_key(world, target, ratio) \
                 or self._pending(curves) > 8 * target.width():
             return None
-        return curves, world, target
+        return curves, world, bounds
 
-    def paint_live(self, screen: QPainter, curves, world: QTransform, target) -> None:
+    def paint_live(self, screen: QPainter, curves, world: QTransform, bounds: QRectF) -> None:
         """Draw the new rows' segments onto the image and onto ``screen`` (the view's own painter)."""
         screen.save()
         screen.setTransform(world)
-        screen.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
+        screen.setClipRect(bounds, Qt.ClipOperation.IntersectClip)
         try:
-            self._draw_new_rows(curves, world, target, screen)
+            self._draw_new_rows(curves, world, bounds, screen)
         finally:
             screen.restore()
 
@@ -508,16 +524,17 @@ class LiveLayer(pg.GraphicsObject):
             if not exposed.contains(self.boundingRect()):
                 self.update()  # Qt repaints only what it was told changed: show the rest too
         else:
-            self._draw_new_rows(curves, world, target)
+            self._draw_new_rows(curves, world, self.boundingRect())
         p.save()
         p.resetTransform()
         p.drawImage(target.topLeft(), self._image)
         p.restore()
 
-    def _painter(self, world: QTransform, target) -> QPainter:
+    def _painter(self, bounds: QRectF) -> QPainter:
+        """A painter on the image, in the curves' coordinates (as the image was last drawn whole)."""
         painter = QPainter(self._image)
-        painter.setTransform(world * QTransform.fromTranslate(-target.x(), -target.y()))
-        painter.setClipRect(self.boundingRect())
+        painter.setTransform(self._image_transform)
+        painter.setClipRect(bounds)
         return painter
 
     def _draw_whole(self, curves, world, target, ratio: float) -> None:
@@ -528,7 +545,9 @@ class LiveLayer(pg.GraphicsObject):
         self._image.fill(0)
         self._rows.clear()
         self.whole_redraws += 1
-        painter = self._painter(world, target)
+        # Kept with the image: the frames that add rows to it draw in the same place.
+        self._image_transform = world * QTransform.fromTranslate(-target.x(), -target.y())
+        painter = self._painter(self.boundingRect())
         try:
             for c in curves:
                 c.sync()
@@ -537,9 +556,10 @@ class LiveLayer(pg.GraphicsObject):
         finally:
             painter.end()
 
-    def _draw_new_rows(self, curves, world, target, screen: QPainter | None = None) -> None:
-        painter = None
+    def _draw_new_rows(self, curves, world, bounds: QRectF, screen: QPainter | None = None) -> None:
+        painter = painters = None
         low, high = self._view.viewRange()[1]
+        smooth = None  # the painters' antialiasing, once set
         try:
             for c in curves:
                 new = self._new_rows(c, world, low, high)
@@ -547,14 +567,19 @@ class LiveLayer(pg.GraphicsObject):
                     continue
                 x, y, self._rows[id(c)] = new
                 if painter is None:
-                    painter = self._painter(world, target)
+                    painter = self._painter(bounds)
+                    painters = (painter, screen) if screen is not None else (painter,)
                 shape = polygon(x, y)
                 draw = QPainter.drawPolyline if shape is not None else QPainter.drawPath
                 if shape is None:
                     shape = pg.arrayToQPath(x, y, connect="finite")
-                for target_painter in (painter, screen) if screen is not None else (painter,):
-                    target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, bool(c.curve.opts["antialias"]))
-                    target_painter.setPen(c.curve.opts["pen"])
+                opts = c.curve.opts
+                if bool(opts["antialias"]) is not smooth:
+                    smooth = bool(opts["antialias"])
+                    for target_painter in painters:
+                        target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
+                for target_painter in painters:
+                    target_painter.setPen(opts["pen"])
                     draw(target_painter, shape)
         finally:
             if painter is not None:
@@ -580,7 +605,10 @@ class LiveLayer(pg.GraphicsObject):
             if whole > FULL_RESOLUTION * (column[-1] - column[0] + 1):
                 x, y = column_peaks(x, y, column)
         if c.opts["logMode"][1]:
-            y = np.log10(y, out=np.full_like(y, np.nan), where=y > 0)  # not positive: a gap
+            if y.min() > 0:  # (also False for a NaN)
+                np.log10(y, out=y)
+            else:
+                y = np.log10(y, out=np.full_like(y, np.nan), where=y > 0)  # not positive: a gap
         if not math.isfinite(y.sum()):
             y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
         reach = 4 * max(high - low, 1e-12)  # Qt draws far-out coordinates slowly: clamp them near the view

@@ -23,9 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QRegion
 from PySide6.QtWidgets import QGraphicsView
 
-from .plot_curve import LiveLayer
-
-STRIP_MARGIN = 3  # pixels around a strip that its segments may reach: pen width, the join to the last row
+from .plot_curve import LiveLayer, pixels_around
 
 
 class LiveView(pg.GraphicsLayoutWidget):
@@ -46,7 +44,7 @@ class LiveView(pg.GraphicsLayoutWidget):
         viewport.setAutoFillBackground(False)
 
     def add_layer(self, layer: LiveLayer) -> None:
-        layer._strips = []
+        layer._live_view, layer._strips = self, []
         self._layers.append(layer)
         self._stacked = []
 
@@ -70,8 +68,7 @@ class LiveView(pg.GraphicsLayoutWidget):
             self.scene().prepareForPaint()  # what pyqtgraph's paintEvent does first (pending range updates)
         covered = QRegion()
         for strip in strips:
-            covered += self.mapFromScene(strip).boundingRect().adjusted(
-                -STRIP_MARGIN, -STRIP_MARGIN, STRIP_MARGIN, STRIP_MARGIN)
+            covered += pixels_around(strip)
         if not (ev.region() - covered).isEmpty():
             return False
         transform, ratio = self.viewportTransform(), self.viewport().devicePixelRatioF()
@@ -84,9 +81,9 @@ class LiveView(pg.GraphicsLayoutWidget):
             if opaque is not None and not (rect := opaque(transform)).isEmpty():
                 hidden += rect
                 continue
-            rect = item.sceneBoundingRect()  # (a call into Python per item: once)
+            rect = transform.mapRect(item.sceneBoundingRect())  # (a call into Python per item: once)
             if any(rect.intersects(strip) for strip in strips):
-                blocked += self.mapFromScene(rect).boundingRect().adjusted(-1, -1, 1, 1)
+                blocked += rect.toAlignedRect().adjusted(-1, -1, 1, 1)
         blocked &= ev.region()
         plans = []
         for layer in self._stacked:
