@@ -574,8 +574,9 @@ class LiveLayer(pg.GraphicsObject):
                 if shape is None:
                     shape = pg.arrayToQPath(x, y, connect="finite")
                 opts = c.curve.opts
-                if bool(opts["antialias"]) is not smooth:
-                    smooth = bool(opts["antialias"])
+                antialias = bool(opts["antialias"])
+                if antialias is not smooth:
+                    smooth = antialias
                     for target_painter in painters:
                         target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
                 for target_painter in painters:
