@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPainterPath
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from gui_helpers import delete_now
@@ -584,5 +584,22 @@ def test_a_frames_polygon_draws_what_pyqtgraphs_path_draws(qapp, y, pen):
     assert drawn(lambda p: p.drawPolyline(points)) != drawn(lambda p: None)  # it drew something
     gap = y.copy()
     gap[1] = np.nan
-    assert polygon(x, gap) is None and polygon(x, np.r_[y[:-1], np.inf]) is None
+    for broken in (gap, np.r_[y[:-1], np.inf]):  # pyqtgraph's path, with its gap
+        shape = polygon(x, broken)
+        assert isinstance(shape, QPainterPath)
+        expected = np.where(np.isfinite(broken), broken, np.nan)
+        assert drawn(lambda p: p.drawPath(shape)) == drawn(lambda p: p.drawPath(pg.arrayToQPath(x, expected, connect="finite")))
     assert polygon(x[:0], y[:0]) is None
+
+
+def test_a_frames_polygon_maps_its_points_as_the_view_does(qapp):
+    """log10 on a log axis (a value that is not positive a gap), then clamped near the view."""
+    from workbench.gui.plot_curve import polygon
+
+    x = np.arange(4, dtype=np.int32)
+    points = polygon(x, np.array([1.0, 10.0, 1000.0, 0.01], dtype=np.float32), log=True, bounds=(-1.5, 2.5))
+    assert [(p.x(), p.y()) for p in points] == [(0, 0), (1, 1), (2, 2.5), (3, -1.5)]
+    gap = polygon(x, np.array([1.0, 0.0, 100.0, 10.0], dtype=np.float32), log=True)
+    assert isinstance(gap, QPainterPath)  # the zero is a gap: two pieces
+    moves = [(e.x, e.y) for e in map(gap.elementAt, range(gap.elementCount())) if e.isMoveTo()]
+    assert moves == [(0, 0), (2, 2)]  # the line starts again after the zero

@@ -272,17 +272,34 @@ def pixels_around(strip: QRectF) -> QRect:
     return strip.toAlignedRect().adjusted(-STRIP_MARGIN, -STRIP_MARGIN, STRIP_MARGIN, STRIP_MARGIN)
 
 
-def polygon(x: np.ndarray, y: np.ndarray) -> QPolygonF | None:
-    """The points as a ``QPolygonF``, filled from the arrays in one go; drawn as a polyline, the same
-    pixels as ``pg.arrayToQPath(x, y, connect="finite")`` (zero-length segments included). None where
-    a point is not finite: a gap, which that path leaves and a polyline would not."""
-    if not len(x) or not math.isfinite(x.sum() + y.sum()):  # (a NaN or an infinity carries through a sum)
+def polygon(x: np.ndarray, y: np.ndarray, log: bool = False, bounds: tuple[float, float] | None = None):
+    """The points as a shape to draw, y mapped as a view maps it (log10 on a log axis, where a value
+    that is not positive is a gap) and clamped to ``bounds``; None if there are none.
+
+    A ``QPolygonF``, filled and mapped in its own memory: drawn as a polyline, the same pixels as
+    ``pg.arrayToQPath(x, y, connect="finite")`` (zero-length segments included). Where a point is not
+    finite, that path: it leaves a gap there, which a polyline would not.
+    """
+    if not len(x):
         return None
     points = QPolygonF()
     points.resize(len(x))
     xy = pg.functions.ndarray_from_qpolygonf(points)  # the polygon's own memory
     xy[:, 0], xy[:, 1] = x, y
-    return points
+    mapped = xy[:, 1]
+    if log:
+        if mapped.min() > 0:  # (also False for a NaN)
+            np.log10(mapped, out=mapped)
+        else:
+            positive = mapped > 0
+            np.log10(mapped, out=mapped, where=positive)
+            mapped[~positive] = np.nan  # not positive: a gap
+    finite = math.isfinite(xy.sum())  # (a NaN or an infinity carries through a sum)
+    if not finite:
+        xy[~np.isfinite(xy)] = np.nan  # a gap, as the whole redraw shows it
+    if bounds is not None:
+        np.clip(mapped, *bounds, out=mapped)
+    return points if finite else pg.arrayToQPath(xy[:, 0].copy(), mapped.copy(), connect="finite")
 
 
 def mapped_extent(values: np.ndarray, log: bool) -> tuple[float, float]:
@@ -364,6 +381,7 @@ class LiveLayer(pg.GraphicsObject):
         self.plan_end = 0.0  # while a run goes on, its last planned step: the curves' x bounds reach it
         self._live_view = None  # the LiveView that paints this layer's frames (see ``LiveView.add_layer``)
         self._strips: list[QRectF] = []  # rects of its viewport where new rows went since its last paint
+        self._batch: list | None = None  # while rows are added for a frame: their strip so far (see begin_rows)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # drags and clicks go to the view
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # paint learns the exposed rect
         view.addItem(self, ignoreBounds=True)
@@ -425,8 +443,28 @@ class LiveLayer(pg.GraphicsObject):
         low, high = max(low, top), min(high, bottom)
         if low > high:
             return  # a gap, or all beyond one edge of the view: nothing to draw
-        x0, x1 = float(curve._steps[first]), float(curve._steps[len(curve._values) - 1])
-        strip = QRectF(x0 - pixel_x, low - pixel_y, x1 - x0 + 2 * pixel_x, high - low + 2 * pixel_y)
+        x0, x1 = float(curve._steps[first]) - pixel_x, float(curve._steps[len(curve._values) - 1]) + pixel_x
+        low, high = low - pixel_y, high + pixel_y
+        batch = self._batch
+        if batch is None:
+            self._show_strip(x0, x1, low, high)
+        elif batch:  # the layer's curves share one strip a frame: mapped and repainted once
+            batch[:] = min(batch[0], x0), max(batch[1], x1), min(batch[2], low), max(batch[3], high)
+        else:
+            batch[:] = x0, x1, low, high
+
+    def begin_rows(self) -> None:
+        """Gather the strips of the rows added from here to ``end_rows`` into one (a frame's)."""
+        self._batch = []
+
+    def end_rows(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch:
+            self._show_strip(*batch)
+
+    def _show_strip(self, x0: float, x1: float, low: float, high: float) -> None:
+        """Repaint the rect of the view from ``x0`` to ``x1``, ``low`` to ``high`` (view coordinates)."""
+        strip = QRectF(x0, low, x1 - x0, high - low)
         live = self._live_view
         if live is None:
             self.update(strip)
@@ -565,14 +603,11 @@ class LiveLayer(pg.GraphicsObject):
                 new = self._new_rows(c, world, low, high)
                 if new is None:
                     continue
-                x, y, self._rows[id(c)] = new
+                shape, self._rows[id(c)] = new
                 if painter is None:
                     painter = self._painter(bounds)
                     painters = (painter, screen) if screen is not None else (painter,)
-                shape = polygon(x, y)
-                draw = QPainter.drawPolyline if shape is not None else QPainter.drawPath
-                if shape is None:
-                    shape = pg.arrayToQPath(x, y, connect="finite")
+                draw = QPainter.drawPolyline if isinstance(shape, QPolygonF) else QPainter.drawPath
                 opts = c.curve.opts
                 antialias = bool(opts["antialias"])
                 if antialias is not smooth:
@@ -587,13 +622,13 @@ class LiveLayer(pg.GraphicsObject):
                 painter.end()
 
     def _new_rows(self, c: DecimatedCurve, world: QTransform, low: float, high: float):
-        """(x, y, rows drawn after) of ``c``'s segments not yet in the image, in view coordinates; None if none."""
+        """(shape, rows drawn after) of ``c``'s segments not yet in the image, in view coordinates
+        (see ``polygon``); None if none."""
         done, rows = self._rows.get(id(c), 0), len(c._values)
         if rows <= done:
             return None
         first = max(done - 1, 0)  # from the last row drawn
-        x = np.asarray(c._steps[first:rows], dtype=np.float64)
-        y = np.array(c._values[first:rows], dtype=np.float64)  # a copy: changed below
+        x, y = c._steps[first:rows], c._values[first:rows]
         if c.translucent():
             # A translucent line drawn over itself darkens: draw each pixel column once, when the
             # rows after it have moved on to the next one, and with many rows a pixel as the
@@ -605,12 +640,6 @@ class LiveLayer(pg.GraphicsObject):
             x, y, column, rows = x[:whole], y[:whole], column[:whole], first + whole
             if whole > FULL_RESOLUTION * (column[-1] - column[0] + 1):
                 x, y = column_peaks(x, y, column)
-        if c.opts["logMode"][1]:
-            if y.min() > 0:  # (also False for a NaN)
-                np.log10(y, out=y)
-            else:
-                y = np.log10(y, out=np.full_like(y, np.nan), where=y > 0)  # not positive: a gap
-        if not math.isfinite(y.sum()):
-            y[~np.isfinite(y)] = np.nan  # a gap, as the whole redraw shows it
         reach = 4 * max(high - low, 1e-12)  # Qt draws far-out coordinates slowly: clamp them near the view
-        return x, y.clip(low - reach, high + reach, out=y), rows
+        shape = polygon(x, y, bool(c.opts["logMode"][1]), (low - reach, high + reach))
+        return None if shape is None else (shape, rows)

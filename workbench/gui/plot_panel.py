@@ -290,7 +290,13 @@ class TrainingPlot(QWidget):
         rows = len(history)
         new_rows = rows > self._rows
         if new_rows:
-            self._draw_rows(rows)
+            for layer in self.layers.values():
+                layer.begin_rows()
+            try:
+                self._draw_rows(rows)
+            finally:
+                for layer in self.layers.values():
+                    layer.end_rows()  # one strip per view, mapped to its pixels once a frame
         elif self._pacer.open:
             for layer in self.layers.values():
                 layer.catch_up_ranges()  # moves put off while rows came (a run ended, or paused)
