@@ -41,6 +41,22 @@ def side_by_side(sides: dict, rounds: int) -> dict[str, list[float]]:
     return results
 
 
+def bracketed(measured, reference, rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """``measured`` ``rounds`` times, each run between two runs of ``reference`` (R M R M … M R).
+
+    Returns (measured's figures, reference's, and each measured run's ratio to the mean of
+    the reference runs just before and just after it). That mean is the reference at the
+    measured run's own time when the machine's speed drifts steadily, which a ratio to one
+    neighbour (``side_by_side``) is not: over tens of seconds this machine drifts by 15-20 %.
+    """
+    references, figures, own = [reference()], [], []
+    for _ in range(rounds):
+        figures.append(measured())
+        references.append(reference())
+        own.append(figures[-1] / ((references[-2] + references[-1]) / 2))
+    return figures, references, own
+
+
 def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
     """Each round's own ratio."""
     return [a / b for a, b in zip(numerators, denominators)]

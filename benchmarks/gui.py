@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .common import Figure, bench_config, median, ratios, side_by_side, spread
+from .common import Figure, bench_config, bracketed, median, spread
 
 STARTUP_PROBE = """
 import time
@@ -167,11 +167,11 @@ def _as_workbench_train():
 
 
 def gui_vs_headless(steps: int = 1000, rounds: int = 24) -> list[Figure]:
-    """The run in the window against the same run headless, in rounds of side-by-side runs.
+    """The run in the window against the same run headless: each window run between two headless ones.
 
-    Many short rounds rather than a few long ones: this machine's speed drifts over tens of
-    seconds, so two runs close together compare better, and more rounds steady the median.
-    The window with its plot not redrawn (a diagnostic) gets a quarter as many rounds.
+    Many short runs rather than a few long ones: this machine's speed drifts over tens of
+    seconds, so runs close together compare better, and more of them steady the median.
+    The window with its plot not redrawn (a diagnostic) gets a quarter as many runs.
     """
     from workbench.core.session import run
 
@@ -194,17 +194,15 @@ def gui_vs_headless(steps: int = 1000, rounds: int = 24) -> list[Figure]:
     def unplotted() -> float:
         return _steps_per_second(_window_run(steps, plot=False)[0])
 
-    runs = side_by_side({"window": _from_a_collected_heap(window), "headless": _from_a_collected_heap(headless)},
-                        rounds)
-    diagnostic = side_by_side({"unplotted": _from_a_collected_heap(unplotted),
-                               "headless": _from_a_collected_heap(headless)}, max(1, rounds // 4))
-    pairs = ratios(runs["window"], runs["headless"])
-    ratio, unplotted = median(pairs), median(ratios(diagnostic["unplotted"], diagnostic["headless"]))
+    windows, headlesses, pairs = bracketed(_from_a_collected_heap(window), _from_a_collected_heap(headless), rounds)
+    diagnostic = bracketed(_from_a_collected_heap(unplotted), _from_a_collected_heap(headless), max(1, rounds // 4))
+    ratio, unplotted = median(pairs), median(diagnostic[2])
     return [
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
-               f"median of {rounds} side-by-side rounds of {steps} steps: {spread(pairs)}; "
-               f"{median(runs['window']):.0f} vs {median(runs['headless']):.0f} steps/s, plot live; "
-               f"the window with its plot not redrawn: {unplotted:.2f} × ({len(diagnostic['headless'])} rounds); "
+               f"median of {rounds} window runs of {steps} steps, each against the headless runs just before "
+               f"and after it: {spread(pairs)}; "
+               f"{median(windows):.0f} vs {median(headlesses):.0f} steps/s, plot live; "
+               f"the window with its plot not redrawn: {unplotted:.2f} × ({len(diagnostic[2])} runs); "
                f"steps that overlapped a frame lost {median(stall):.1f} % of the run's time against their "
                f"neighbours (within each run, {spread(stall, digits=1)})"),
         Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20,

@@ -33,6 +33,17 @@ def test_rounds_alternate_their_order_and_ratios_pair_rounds():
     assert spread([0.5, 0.75]).endswith("all 0.50–0.75")
 
 
+def test_bracketed_runs_measure_each_run_against_the_reference_runs_around_it():
+    from benchmarks.common import bracketed
+
+    calls, speed = [], iter([100.0, 90.0, 110.0, 99.0, 120.0])  # the machine speeds up steadily
+    measured = lambda: calls.append("m") or next(speed)  # noqa: E731
+    reference = lambda: calls.append("r") or next(speed)  # noqa: E731
+    figures, references, own = bracketed(measured, reference, 2)
+    assert calls == ["r", "m", "r", "m", "r"] and figures == [90.0, 99.0] and references == [100.0, 110.0, 120.0]
+    assert own == [90.0 / 105.0, 99.0 / 115.0]  # against the mean of its two neighbours
+
+
 def test_frame_stall_counts_what_the_steps_under_a_frame_lost():
     from benchmarks.gui import frame_stall
 
