@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from gui_helpers import delete_now
 from workbench.core.recorder import History
 from workbench.gui.plot_paint import ClippedAxis
+from workbench.gui.plot_curve import RANGE_EVERY_S
 from workbench.gui.plot_data import ema
-from workbench.gui.plot_panel import TrainingPlot
+from workbench.gui.plot_panel import VALIDATION_EVERY_S, TrainingPlot
 from workbench.gui.status import SHOW_EVERY_S, RunStatus
 
 STAIRCASE = {"initial_lr": 0.001, "decay_steps": 30_000, "decay_rate": 0.1}
@@ -322,19 +323,43 @@ def test_the_dashed_plan_is_cut_behind_the_run_only_in_frames_that_repaint_whole
     assert first_step() == 10_000
 
 
-def test_validation_points_follow_the_epochs_read_a_frame_at_a_time(plot):
+def test_validation_points_follow_the_epochs_read_a_frame_at_a_time(plot, pacer_clock):
     history = History()
     fill(history, 0, 300)
     history.add_epoch({"epoch": 0, "steps": 100, "val_loss": 1.5})
     plot.refresh(history, 1000)
     history.add_epoch({"epoch": 1, "steps": 100, "val_loss": 1.2, "val_top5": 0.9})  # a name new in this epoch
     history.add_epoch({"epoch": 2, "steps": 100, "val_loss": 1.1, "val_top5": 0.95})
+    pacer_clock[0] += VALIDATION_EVERY_S
     plot.refresh(history, 1000)
     x, y = plot._val_points["val_loss"].getOriginalDataset()
     np.testing.assert_array_equal(x, [99, 199, 299])
     np.testing.assert_allclose(y, [1.5, 1.2, 1.1])
     x, y = plot._val_points["val_top5"].getOriginalDataset()
     np.testing.assert_array_equal(x, [199, 299])
+
+
+def test_new_validation_points_join_once_a_second_while_a_run_grows(plot, pacer_clock):
+    """Each addition repaints the points' items whole, through the scene: a short epoch must not do so
+    every few frames. With a range move (a whole repaint anyway), or once the run is over, at once."""
+    history = History()
+    fill(history, 0, 200)
+    history.add_epoch({"epoch": 0, "steps": 100, "val_loss": 1.5})
+    plot.refresh(history, 1000)  # the first: at once
+    shown = lambda: list(plot._val_points["val_loss"].getOriginalDataset()[1])  # noqa: E731
+    assert shown() == [1.5]
+    history.add_epoch({"epoch": 1, "steps": 100, "val_loss": 1.2})
+    fill(history, 200, 210)  # rows that move no range
+    pacer_clock[0] += RANGE_EVERY_S
+    plot.refresh(history, 1000)
+    assert shown() == [1.5]  # not yet
+    fill(history, 210, 220)
+    pacer_clock[0] += VALIDATION_EVERY_S - RANGE_EVERY_S
+    plot.refresh(history, 1000)
+    assert shown() == pytest.approx([1.5, 1.2])  # a second after the last
+    history.add_epoch({"epoch": 2, "steps": 10, "val_loss": 1.1})
+    plot.refresh(history, 1000, running=False)  # the run is over: at once
+    assert shown() == pytest.approx([1.5, 1.2, 1.1])
 
 
 def test_a_growing_run_keeps_its_ranges_and_adds_only_new_rows_to_the_drawn_image(plot, qapp):

@@ -345,6 +345,11 @@ class RangePacer:
         self._now = time.monotonic()
         self.open = not running or self._now - self._last >= self.every_s
 
+    @property
+    def now(self) -> float:
+        """The time this frame began (``time.monotonic``)."""
+        return self._now
+
     def moved(self) -> None:
         self._last = self._now
 

@@ -15,6 +15,8 @@ the planned length, so axes, grid and image stay valid between frames.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -35,6 +37,8 @@ MARKED_EVENTS = {
 }
 # Where along the line each label sits, so labels at the same step do not overlap.
 LABEL_POSITION = {"nan": 0.86, "rollback": 0.74}
+# While a run grows, new validation points join at most this often (each repaints the points' items whole).
+VALIDATION_EVERY_S = 1.0
 AXIS_WIDTHS = {"left": 64, "right": 56}  # pixels: room for "0.0001" and the axis title
 # Shown in the legend before the first step of a built-in model.
 BUILT_IN_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -56,6 +60,7 @@ class TrainingPlot(QWidget):
         self._val_points: dict[str, pg.PlotDataItem] = {}  # val_* name -> its per-epoch points
         self.markers: list[tuple[int, str]] = []  # (step, event kind) drawn so far
         self._events_seen = self._epochs_seen = 0
+        self._epochs_drawn_at = -math.inf  # when validation points were last added (the pacer's clock)
         self._val_names: set[str] = set()  # val_* columns in the epochs seen
         self._marker_items: list[tuple] = []  # (plot, InfiniteLine)
         self._total = 0
@@ -261,6 +266,7 @@ class TrainingPlot(QWidget):
         self._remove_series()
         self._expect(expected)
         self._events_seen = self._epochs_seen = 0
+        self._epochs_drawn_at = -math.inf  # when validation points were last added (the pacer's clock)
         self._val_names = set()
         for plot, line in self._marker_items:
             plot.removeItem(line)
@@ -301,7 +307,12 @@ class TrainingPlot(QWidget):
             for layer in self.layers.values():
                 layer.catch_up_ranges()  # moves put off while rows came (a run ended, or paused)
         self._draw_events(history.events)
-        self._draw_epochs(history.epochs)
+        if len(history.epochs) != self._epochs_seen and (
+                not running or self._pacer.moved_now or self._pacer.now - self._epochs_drawn_at >= VALIDATION_EVERY_S):
+            # New validation points repaint their items' whole bounds through the scene: while a run
+            # grows, once a second at most, or with a range move (which repaints it all anyway).
+            self._epochs_drawn_at = self._pacer.now
+            self._draw_epochs(history.epochs)
         if new_rows or not running:
             self._draw_ahead(running)
         if self._pacer.moved_now:
