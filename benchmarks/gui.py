@@ -166,14 +166,20 @@ def _as_workbench_train():
             gc.disable()
 
 
-def gui_vs_headless(steps: int = 1000, rounds: int = 24) -> list[Figure]:
+def gui_vs_headless(steps: int | None = None, rounds: int = 12) -> list[Figure]:
     """The run in the window against the same run headless: each window run between two headless ones.
 
-    Many short runs rather than a few long ones: this machine's speed drifts over tens of
-    seconds, so runs close together compare better, and more of them steady the median.
-    The window with its plot not redrawn (a diagnostic) gets a quarter as many runs.
+    Runs as long as the default config's (``steps`` None), not shorter: in a run's first second
+    its loss and accuracy leave their views' ranges again and again, and each move repaints the
+    whole plot; a short run would weigh that start as if it were the window's cost all along.
+    Each window run is compared with the headless runs just before and after it: this machine's
+    speed drifts over tens of seconds. The window with its plot not redrawn (a diagnostic) gets
+    a sixth as many runs.
     """
+    from workbench.core.config import RunConfig
     from workbench.core.session import run
+
+    steps = steps or RunConfig().training.steps
 
     fps, busy, stall = [], [], []
 
@@ -195,7 +201,7 @@ def gui_vs_headless(steps: int = 1000, rounds: int = 24) -> list[Figure]:
         return _steps_per_second(_window_run(steps, plot=False)[0])
 
     windows, headlesses, pairs = bracketed(_from_a_collected_heap(window), _from_a_collected_heap(headless), rounds)
-    diagnostic = bracketed(_from_a_collected_heap(unplotted), _from_a_collected_heap(headless), max(1, rounds // 4))
+    diagnostic = bracketed(_from_a_collected_heap(unplotted), _from_a_collected_heap(headless), max(1, rounds // 6))
     ratio, unplotted = median(pairs), median(diagnostic[2])
     return [
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
