@@ -61,7 +61,8 @@ class MessageLog(QPlainTextEdit):
     Lines are shown in batches, at most every ``FLUSH_MS`` (an error at once): a
     short run ends several epochs a second, and each append lays out, scrolls and
     repaints the log on the GUI thread, time the training thread waits for (a batch
-    of lines costs about 1.3 ms: at 2 a second, a quarter of a percent of a run).
+    of lines costs about 1.3 ms during a run: a quarter of a percent of it when they
+    were flushed twice a second).
     """
 
     FLUSH_MS = 1000

@@ -307,12 +307,7 @@ class TrainingPlot(QWidget):
             for layer in self.layers.values():
                 layer.catch_up_ranges()  # moves put off while rows came (a run ended, or paused)
         self._draw_events(history.events)
-        if len(history.epochs) != self._epochs_seen and (
-                not running or self._pacer.moved_now or self._pacer.now - self._epochs_drawn_at >= VALIDATION_EVERY_S):
-            # New validation points repaint their items' whole bounds through the scene: while a run
-            # grows, once a second at most, or with a range move (which repaints it all anyway).
-            self._epochs_drawn_at = self._pacer.now
-            self._draw_epochs(history.epochs)
+        self._draw_epochs(history.epochs, running)
         if new_rows or not running:
             self._draw_ahead(running)
         if self._pacer.moved_now:
@@ -408,9 +403,13 @@ class TrainingPlot(QWidget):
         style = Qt.PenStyle.DashLine if kind == "pause" else Qt.PenStyle.SolidLine
         return pg.mkPen(COLORS[kind], width=1.5, style=style)
 
-    def _draw_epochs(self, epochs: list):
-        if len(epochs) == self._epochs_seen:
+    def _draw_epochs(self, epochs: list, running: bool):
+        """New validation points. They repaint their items' whole bounds through the scene: while a run
+        grows, once a second at most, or with a range move (which repaints it all anyway)."""
+        if len(epochs) == self._epochs_seen or (running and not self._pacer.moved_now
+                                                and self._pacer.now - self._epochs_drawn_at < VALIDATION_EVERY_S):
             return
+        self._epochs_drawn_at = self._pacer.now
         # The names in the new epochs only: a long run's every epoch would be read again at each one.
         self._val_names.update(k for e in epochs[self._epochs_seen:] for k in e if k.startswith("val_"))
         self._epochs_seen = len(epochs)
