@@ -12,6 +12,17 @@ import numpy as np
 
 from .common import Figure, bench_config, bracketed, median, spread
 
+# A process that only burns CPU: ``busy_ms`` of every ``period_ms``, as a window's frames do.
+BURNER = """
+import sys, time
+busy, period = float(sys.argv[1]) / 1000, float(sys.argv[2]) / 1000
+while True:
+    started = time.perf_counter()
+    while time.perf_counter() - started < busy:
+        pass
+    time.sleep(max(period - (time.perf_counter() - started), 0))
+"""
+
 STARTUP_PROBE = """
 import time
 t0 = time.perf_counter()
@@ -166,6 +177,22 @@ def _as_workbench_train():
             gc.disable()
 
 
+def _beside_a_burner(side, busy_ms: float, period_ms: float | None = None):
+    """``side()`` while another process burns ``busy_ms`` of CPU every ``period_ms`` (a frame's period).
+
+    What a window's frames would cost the training if that CPU time were all they took from it:
+    no lock, no GIL, no thread of this process, only the machine's cores shared.
+    """
+    from workbench.gui.run_controller import REFRESH_MS
+
+    burner = subprocess.Popen([sys.executable, "-c", BURNER, str(busy_ms), str(period_ms or REFRESH_MS)])
+    try:
+        return side()
+    finally:
+        burner.kill()
+        burner.wait()
+
+
 def gui_vs_headless(steps: int | None = None, rounds: int = 12) -> list[Figure]:
     """The run in the window against the same run headless: each window run between two headless ones.
 
@@ -178,6 +205,7 @@ def gui_vs_headless(steps: int | None = None, rounds: int = 12) -> list[Figure]:
     """
     from workbench.core.config import RunConfig
     from workbench.core.session import run
+    from workbench.gui.run_controller import REFRESH_MS
 
     steps = steps or RunConfig().training.steps
 
@@ -203,12 +231,17 @@ def gui_vs_headless(steps: int | None = None, rounds: int = 12) -> list[Figure]:
     windows, headlesses, pairs = bracketed(_from_a_collected_heap(window), _from_a_collected_heap(headless), rounds)
     diagnostic = bracketed(_from_a_collected_heap(unplotted), _from_a_collected_heap(headless), max(1, rounds // 6))
     ratio, unplotted = median(pairs), median(diagnostic[2])
+    burst_ms = median(busy) / 100 * REFRESH_MS
+    outside = bracketed(_from_a_collected_heap(lambda: _beside_a_burner(headless, burst_ms)),
+                        _from_a_collected_heap(headless), max(1, rounds // 6))
     return [
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
                f"median of {rounds} window runs of {steps} steps, each against the headless runs just before "
                f"and after it: {spread(pairs)}; "
                f"{median(windows):.0f} vs {median(headlesses):.0f} steps/s, plot live; "
                f"the window with its plot not redrawn: {unplotted:.2f} × ({len(diagnostic[2])} runs); "
+               f"headless beside another process that only burns the CPU the GUI thread used "
+               f"({burst_ms:.1f} ms every {REFRESH_MS} ms): {median(outside[2]):.2f} × ({len(outside[2])} runs); "
                f"steps that overlapped a frame lost {median(stall):.1f} % of the run's time against their "
                f"neighbours (within each run, {spread(stall, digits=1)})"),
         Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20,
