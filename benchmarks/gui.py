@@ -177,15 +177,13 @@ def _as_workbench_train():
             gc.disable()
 
 
-def _beside_a_burner(side, busy_ms: float, period_ms: float | None = None):
+def _beside_a_burner(side, busy_ms: float, period_ms: float):
     """``side()`` while another process burns ``busy_ms`` of CPU every ``period_ms`` (a frame's period).
 
     What a window's frames would cost the training if that CPU time were all they took from it:
     no lock, no GIL, no thread of this process, only the machine's cores shared.
     """
-    from workbench.gui.run_controller import REFRESH_MS
-
-    burner = subprocess.Popen([sys.executable, "-c", BURNER, str(busy_ms), str(period_ms or REFRESH_MS)])
+    burner = subprocess.Popen([sys.executable, "-c", BURNER, str(busy_ms), str(period_ms)])
     try:
         return side()
     finally:
@@ -232,7 +230,7 @@ def gui_vs_headless(steps: int | None = None, rounds: int = 12) -> list[Figure]:
     diagnostic = bracketed(_from_a_collected_heap(unplotted), _from_a_collected_heap(headless), max(1, rounds // 6))
     ratio, unplotted = median(pairs), median(diagnostic[2])
     burst_ms = median(busy) / 100 * REFRESH_MS
-    outside = bracketed(_from_a_collected_heap(lambda: _beside_a_burner(headless, burst_ms)),
+    outside = bracketed(_from_a_collected_heap(lambda: _beside_a_burner(headless, burst_ms, REFRESH_MS)),
                         _from_a_collected_heap(headless), max(1, rounds // 6))
     return [
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
