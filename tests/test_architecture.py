@@ -40,3 +40,21 @@ def test_importing_all_of_core_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_keras_classes_are_registered_whichever_loads_first():
+    """A saved model reloads in a fresh process: ``import workbench`` registers our classes with Keras
+    once Keras loads (without importing it itself), or at once if Keras is already there."""
+    check = ("import sys\n"
+             "{first}\n"
+             "assert 'keras' not in sys.modules or {keras_first}\n"
+             "{second}\n"
+             "import keras\n"
+             "print(all(keras.saving.get_registered_object(f'workbench>{{name}}') is not None\n"
+             "          for name in ('CustomStepModel', 'StaircaseDecay')))")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for first, second in (("import workbench", "import keras"), ("import keras", "import workbench")):
+        code = check.format(first=first, second=second, keras_first=first == "import keras")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().splitlines()[-1] == "True", first
