@@ -306,3 +306,8 @@ def preview(name: str, params: dict, steps) -> np.ndarray:
     p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.asarray(fam.formula(_NumpyOps, steps, p), dtype=np.float64)
+
+
+def round_significant(value: float, digits: int = 3) -> float:
+    """A value a person would type: ``0.000123456`` → ``0.000123`` (for drags and suggested rates)."""
+    return float(f"{value:.{digits}g}")

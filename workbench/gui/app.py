@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     """Open the window (with ``--config PATH`` loaded) and return the event loop's exit code."""
     args = _parse(sys.argv[1:] if argv is None else argv)
     app = make_app()
-    window = MainWindow()
+    window = MainWindow(plots_after_show=True)  # the window first, then pyqtgraph and the plots
     if args.config:
         window.open_config(args.config)  # a bad file is reported in the window
     window.show()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import QObject
 
 import workbench
@@ -99,6 +98,8 @@ class ExportActions(QObject):
     def export_plot(self, kind: str, fmt: str, path: Path, width: int = 1200, height: int = 700, dpi: int = 96,
                     title: str = "") -> bool:
         """Render the training or metrics plot (not a screen grab) as PNG/SVG, or its data as CSV."""
+        import pyqtgraph as pg
+
         from workbench import figures
 
         history = self.window.run.history

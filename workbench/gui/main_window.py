@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from workbench.core import schedule_math
@@ -21,8 +21,7 @@ from . import dialogs, gc_guard, run_folders, window_layout, window_settings
 from .actions import build_actions
 from .export_actions import ExportActions
 from .messages import LOGGED_EVENTS, describe_epoch, describe_event, describe_summary
-from .panels import is_plugin
-from .plot_panel import BUILT_IN_COLUMNS
+from .panels import BUILT_IN_COLUMNS, is_plugin
 from .plugin_actions import PluginActions
 from .recovery import RunRecovery
 from .run_controller import IDLE, PAUSED, RUNNING, STOPPING, RunController
@@ -41,9 +40,16 @@ def planned_steps(config: RunConfig) -> int:
 
 
 class MainWindow(QMainWindow):
-    """The workbench window. ``MainWindow()`` opens the last-used (or default) run config."""
+    """The workbench window. ``MainWindow()`` opens the last-used (or default) run config.
 
-    def __init__(self, config: RunConfig | None = None, parent=None):
+    With ``plots_after_show=True`` (the app's start-up) the window is shown
+    before its plots are built: they, and pyqtgraph with them, come in the
+    event loop's first turn after the window is first painted.
+    """
+
+    plotsBuilt = Signal()
+
+    def __init__(self, config: RunConfig | None = None, parent=None, *, plots_after_show: bool = False):
         super().__init__(parent)
         gc_guard.collect_on_gui_thread(QApplication.instance())  # before any training thread exists
         self.setObjectName("mainWindow")
@@ -71,6 +77,27 @@ class MainWindow(QMainWindow):
         window_settings.restore(self, config)
         self._on_state_changed(IDLE)
         self.recovery.offer_unfinished()
+        if plots_after_show:
+            # Not in the paint itself: the painted window reaches the screen first. Nothing if it is gone by then.
+            self.plot_placeholder.firstPainted.connect(lambda: QTimer.singleShot(0, self, self.build_plots))
+        else:
+            self.build_plots()
+
+    def build_plots(self) -> None:
+        """Build the live plot and the schedule preview (this imports pyqtgraph), showing the plan; once."""
+        if self.plot is not None:
+            return
+        from .plot_panel import TrainingPlot
+
+        window_layout.place_plot(self, TrainingPlot())
+        self.plot.link_log_lr_action(self.log_lr_action)
+        self.commands["reset_zoom"].triggered.connect(self.plot.fit_all)
+        window_settings.restore_plot(self)
+        self.schedule_form.add_preview()
+        self._show_plan()
+        if self.schedule_form.valid:
+            self.plot.set_schedule(*self.schedule_form.schedule())
+        self.plotsBuilt.emit()
 
     def _connect(self):
         a, run = self.commands, self.run
@@ -81,7 +108,6 @@ class MainWindow(QMainWindow):
         a["open"].triggered.connect(self._on_open_triggered)
         a["save"].triggered.connect(self._on_save_triggered)
         a["quit"].triggered.connect(self.close)
-        a["reset_zoom"].triggered.connect(self.plot.fit_all)
         a["find_lr"].triggered.connect(self._on_find_lr_triggered)
         a["compare"].triggered.connect(self._on_compare_triggered)
         a["shortcuts"].triggered.connect(lambda: dialogs.show_shortcuts(self))
@@ -124,6 +150,8 @@ class MainWindow(QMainWindow):
         self._reset_plot(config)
 
     def _reset_plot(self, config: RunConfig):
+        if self.plot is None:
+            return  # build_plots shows what the panels hold
         # A user's own step records its own columns: its curves come as they appear.
         self.plot.reset(planned_steps(config), () if is_plugin(config.model.name) else BUILT_IN_COLUMNS)
         self.plot.set_schedule(config.schedule.family, config.schedule.params)
@@ -179,6 +207,7 @@ class MainWindow(QMainWindow):
         """Train ``config`` into ``out_dir`` (a new run folder by default); ``resume`` continues it."""
         if self.run.active:
             return
+        self.build_plots()  # in case a run starts before the window has built them
         # The window answers a NaN itself (roll back with a lower LR, or stop): the run waits for it.
         config = config.with_overrides({"training.on_nan": "pause"})
         out_dir = out_dir or run_folders.new_run_folder()
@@ -308,7 +337,7 @@ class MainWindow(QMainWindow):
     # --- form handlers ---
 
     def _on_schedule_changed(self, family: str, params: dict):
-        if self._showing_run_schedule:
+        if self._showing_run_schedule or self.plot is None:
             return
         if self.run.active:
             if family == self.run.config.schedule.family:
@@ -330,7 +359,7 @@ class MainWindow(QMainWindow):
 
     def _show_plan(self):
         """Before the first run, the plot shows the planned length and the model's expected curves."""
-        if not self.run.active and self.run.history is None:
+        if self.plot is not None and not self.run.active and self.run.history is None:
             plugin = is_plugin(self.model_panel.model_name)
             self.plot.reset(self.training_panel.steps.value() or FALLBACK_PLANNED_STEPS,
                             () if plugin else BUILT_IN_COLUMNS)

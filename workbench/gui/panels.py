@@ -75,6 +75,10 @@ class DataPanel(QWidget):
             self.dataset.setCurrentText(path)
 
 
+# What a built-in model records, shown in the plot's legend before its first step.
+BUILT_IN_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
 def is_plugin(name: str) -> bool:
     return name.endswith(".py")
 

@@ -28,8 +28,9 @@ from workbench.figures import add_right_view
 from .plot_curve import LiveLayer, RangePacer
 from .plot_live import LiveView
 from .plot_paint import clipped_axes, clipped_legend
+from .panels import BUILT_IN_COLUMNS
 from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
-from .style import COLORS, configure_pyqtgraph
+from .style import COLORS, PLOT_MIN_WIDTH, configure_pyqtgraph
 
 MARKED_EVENTS = {
     "pause": "paused", "schedule": "LR edit", "schedule_rejected": "edit rejected", "stop": "stop",
@@ -40,8 +41,6 @@ LABEL_POSITION = {"nan": 0.86, "rollback": 0.74}
 # While a run grows, new validation points join at most this often (each repaints the points' items whole).
 VALIDATION_EVERY_S = 1.0
 AXIS_WIDTHS = {"left": 64, "right": 56}  # pixels: room for "0.0001" and the axis title
-# Shown in the legend before the first step of a built-in model.
-BUILT_IN_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
 class TrainingPlot(QWidget):
@@ -51,6 +50,7 @@ class TrainingPlot(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.setObjectName("trainingPlot")
+        self.setMinimumWidth(PLOT_MIN_WIDTH)
         self._history = None  # the history drawn from (views of its columns are drawn)
         self._rows = 0  # its rows drawn so far
         self._columns_seen = 0  # its columns given curves so far (they only come)
@@ -421,14 +421,12 @@ class TrainingPlot(QWidget):
 
     # --- view ---
 
-    def log_lr_action(self) -> QAction:
-        """A checkable action (for the View menu) kept in step with the Log LR box."""
-        action = QAction("&Log LR axis", self)
-        action.setCheckable(True)
+    def link_log_lr_action(self, action: QAction) -> None:
+        """Keep a checkable action (the View menu's) in step with the Log LR box, both ways."""
         action.setChecked(self.log_lr.isChecked())
         action.toggled.connect(self.log_lr.setChecked)
         self.log_lr.toggled.connect(action.setChecked)
-        return action
+        action.setEnabled(True)
 
     def fit_all(self) -> None:
         """Every view back to showing all it has. x is auto-ranged on the LR plot alone and the

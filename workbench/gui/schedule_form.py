@@ -8,14 +8,13 @@ message, and never in a dialog.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from workbench.core import schedule_math
 from workbench.core.config import parse_value
 from workbench.core.errors import ConfigError
 
-from .schedule_preview import SchedulePreview, round_significant
 from .style import set_flag
 
 LIST_KINDS = ("boundaries", "values")
@@ -88,8 +87,10 @@ class ScheduleForm(QWidget):
     scheduleChanged = Signal(str, dict)  # family, complete validated params
     validityChanged = Signal(bool)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, preview: bool = True):
+        """``preview=False`` leaves the preview's place empty until ``add_preview()`` (it loads pyqtgraph)."""
         super().__init__(parent)
+        self.preview = None
         self._fields: dict[str, ParamField] = {}
         self._texts: dict[str, dict[str, str]] = {}  # per family: what was typed last
         self._params: dict = {}
@@ -99,6 +100,8 @@ class ScheduleForm(QWidget):
         self._shown_family = ""
         self._params_family = ""  # the family self._params belongs to
         self._build()
+        if preview:
+            self.add_preview()
 
     def _build(self):
         self.combo = QComboBox(objectName="scheduleCombo")
@@ -106,17 +109,32 @@ class ScheduleForm(QWidget):
             self.combo.addItem(fam.title, name)
         self._form = QFormLayout()
         self._form.addRow("Family", self.combo)
-        self.preview = SchedulePreview()
+        self._preview_place = QLabel("Loading the preview…", objectName="previewPlaceholder")
         self._hint = QLabel(objectName="previewHint")
-        self._hint.setProperty("role", "hint")
+        for label in (self._preview_place, self._hint):
+            label.setProperty("role", "hint")
+        self._preview_place.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(self._form)
-        layout.addWidget(self.preview, 1)
+        layout.addWidget(self._preview_place, 1)
         layout.addWidget(self._hint)
         self.combo.currentIndexChanged.connect(self._on_family_changed)
-        self.preview.paramDragged.connect(self._on_param_dragged)
         self._show_family(self.family, {})
+
+    def add_preview(self) -> None:
+        """Build the preview in its place, showing the fields' last valid schedule; once."""
+        if self.preview is not None:
+            return
+        from .schedule_preview import SchedulePreview  # pyqtgraph loads here
+
+        self.preview = SchedulePreview()
+        self.layout().replaceWidget(self._preview_place, self.preview)
+        self._preview_place.deleteLater()
+        self._preview_place = None
+        self.preview.show()
+        self.preview.paramDragged.connect(self._on_param_dragged)
+        self.preview.set_schedule(self._params_family, self._params, self._planned)
 
     # --- reading and writing ---
 
@@ -147,17 +165,18 @@ class ScheduleForm(QWidget):
         """Put ``lr`` in the family's first learning-rate field (piecewise: its first value); its name, or None."""
         for name, field in self._fields.items():
             if field.param.kind == "lr":
-                field.set_value(round_significant(lr))
+                field.set_value(schedule_math.round_significant(lr))
                 return name
             if field.param.kind == "values":
                 values = parse_text(field.text(), "values")
-                field.set_value([round_significant(lr), *values[1:]])
+                field.set_value([schedule_math.round_significant(lr), *values[1:]])
                 return name
         return None
 
     def set_planned_steps(self, steps: int) -> None:
         self._planned = max(int(steps), 1)
-        self.preview.set_planned_steps(self._planned)
+        if self.preview is not None:
+            self.preview.set_planned_steps(self._planned)
 
     def set_running(self, running: bool) -> None:
         """The family cannot change under a running model; its parameters can."""
@@ -216,7 +235,8 @@ class ScheduleForm(QWidget):
         valid = not errors
         if valid and (params != self._params or self.family != self._params_family):
             self._params, self._params_family = params, self.family
-            self.preview.set_schedule(self.family, params, self._planned)
+            if self.preview is not None:
+                self.preview.set_schedule(self.family, params, self._planned)
             self.scheduleChanged.emit(self.family, dict(params))
         if valid != self._valid:
             self._valid = valid

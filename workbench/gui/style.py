@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication, QWidget
 
 # Resources live next to the package in a source checkout (``resources/``).
@@ -27,6 +26,9 @@ COLORS = {
     "rollback": "#4e342e",
 }
 
+# The live plot's narrowest (its control row fits), kept by its placeholder too: no jump when it comes.
+PLOT_MIN_WIDTH = 480
+
 _configured = False
 
 
@@ -34,6 +36,8 @@ def configure_pyqtgraph() -> None:
     """Light plots with dark text, set once before the first plot is built."""
     global _configured
     if not _configured:
+        import pyqtgraph as pg  # here, not at the top: the window shows before pyqtgraph loads
+
         pg.setConfigOptions(background="w", foreground="#202020", antialias=False)
         _configured = True
 

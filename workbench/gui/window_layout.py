@@ -6,34 +6,66 @@ window's handlers use (``window.plot``, ``window.docks``, ``window.menus``…).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QToolBar, QVBoxLayout, QWidget
 
 from .messages import ErrorBanner, MessageLog, OfferBanner
 from .panels import DataPanel, ModelPanel, TrainingPanel
-from .plot_panel import TrainingPlot
 from .sample_grid import SampleGrid
 from .schedule_form import ScheduleForm
+from .style import PLOT_MIN_WIDTH
+
+
+class PlotPlaceholder(QLabel):
+    """Where the plot will be, until it is built; says once that it has been painted."""
+
+    firstPainted = Signal()
+
+    def __init__(self, text: str = "Loading the plot…"):
+        super().__init__(text, objectName="plotPlaceholder")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setProperty("role", "hint")
+        self.setMinimumWidth(PLOT_MIN_WIDTH)
+        self._painted = False
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
 
 
 def build_central(window) -> None:
+    """Banners over the plot's place; ``place_plot`` puts the plot there once it is built."""
     window.banner = ErrorBanner()
     window.offers = OfferBanner()
-    window.plot = TrainingPlot()
+    window.plot = None
+    window.plot_placeholder = PlotPlaceholder()
     central = QWidget()
     layout = QVBoxLayout(central)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(window.banner)
     layout.addWidget(window.offers)
-    layout.addWidget(window.plot, 1)
+    layout.addWidget(window.plot_placeholder, 1)
     window.setCentralWidget(central)
+
+
+def place_plot(window, plot: QWidget) -> None:
+    """The built plot takes the placeholder's place."""
+    window.centralWidget().layout().replaceWidget(window.plot_placeholder, plot)
+    window.plot_placeholder.hide()
+    window.plot_placeholder.deleteLater()
+    window.plot_placeholder = None
+    window.plot = plot
+    plot.show()  # now, not a turn of the event loop later
 
 
 def build_docks(window) -> None:
     window.data_panel = DataPanel()
     window.model_panel = ModelPanel()
     window.training_panel = TrainingPanel(window.commands)
-    window.schedule_form = ScheduleForm()
+    window.schedule_form = ScheduleForm(preview=False)  # the window adds it with the plot
     window.log = MessageLog()
     window.samples = SampleGrid()
     left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
@@ -80,7 +112,8 @@ def _dock(window, title: str, widget: QWidget, area) -> QDockWidget:
 def build_menus(window) -> None:
     """File, Run, Model, View, Help; ``window.menus`` maps their names to the QMenus."""
     a, bar = window.commands, window.menuBar()
-    window.log_lr_action = window.plot.log_lr_action()
+    # The plot's Log LR box is linked to this action once the plot is built.
+    window.log_lr_action = QAction("&Log LR axis", window, checkable=True, checked=True, enabled=False)
     docks = [dock.toggleViewAction() for dock in window.docks.values()]
     layout = {
         "file": ("&File", [a["open"], a["save"], None, a["export_model"], a["export_plot"], a["export_history"],

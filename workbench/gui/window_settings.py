@@ -22,15 +22,20 @@ def restore(window, config: RunConfig | None) -> None:
     if state is not None:
         window.restoreState(state)
     window.set_config(config or saved_config(settings.value("run/config", "")) or RunConfig())
+
+
+def restore_plot(window) -> None:
+    """The plot's own settings, once the window has built it."""
     smoothing = window.plot.smoothing
-    smoothing.setValue(int(settings.value("plot/smoothing", smoothing.value())))
+    smoothing.setValue(int(QSettings().value("plot/smoothing", smoothing.value())))
 
 
 def save(window) -> None:
     settings = QSettings()
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/state", window.saveState())
-    settings.setValue("plot/smoothing", window.plot.smoothing.value())
+    if window.plot is not None:  # closed before it was built: keep the smoothing last saved
+        settings.setValue("plot/smoothing", window.plot.smoothing.value())
     try:
         settings.setValue("run/config", window.config().to_toml())
     except ConfigError:
