@@ -403,6 +403,46 @@ def test_the_image_built_frame_by_frame_matches_one_drawn_whole(plot, qapp, plan
         assert a.any() and (a != b).mean() < 0.01  # the same lines, give or take a few joins
 
 
+def test_live_frames_draw_on_the_screen_and_leave_the_image_to_the_next_scene_paint(plot, qapp, pacer_clock,
+                                                                                    monkeypatch):
+    from PySide6.QtGui import QPainter
+
+    from workbench.gui import plot_curve
+    from workbench.gui.run_controller import REFRESH_MS
+
+    history, plan = History(), 3000
+    plot.reset(plan)
+
+    def frames(start, stop, chunk=30):
+        for begin in range(start, stop, chunk):
+            pacer_clock[0] += REFRESH_MS / 1000
+            fill(history, begin, begin + chunk)
+            plot.refresh(history, plan)
+            qapp.processEvents()
+
+    frames(0, 600)
+    settle(qapp, plot)  # the ranges settled, the images drawn
+    layer = plot.layers["loss"]
+    whole = layer.whole_redraws
+    frames(600, 660)
+    assert layer.whole_redraws == whole and len(layer._replay) >= 4  # drawn on the screen, kept for the image
+    expected = layer._image.copy()  # the image as it is, with the kept shapes drawn on it
+    painter = QPainter(expected)
+    painter.setTransform(layer._image_transform)
+    painter.setClipRect(layer.boundingRect())
+    plot_curve.draw_shapes(painter, layer._replay)
+    painter.end()
+    assert expected != layer._image
+    plot.grab()  # the scene paints: the image gets those very shapes, not a whole redraw
+    assert layer._replay == [] and layer.whole_redraws == whole and layer._image == expected
+
+    monkeypatch.setattr(plot_curve, "MAX_REPLAY", 4)  # frames long after the last scene paint
+    frames(660, 1200)
+    assert layer._replay is None  # too many kept: the image is drawn whole when the scene next paints
+    plot.grab()
+    assert layer.whole_redraws > whole and layer._replay == []
+
+
 def on_screen(widget) -> np.ndarray:
     """What the window shows now (its backing store: what live frames drew on), as (height, width, rgb)."""
     return pixels(widget.screen().grabWindow(widget.window().winId()).toImage())

@@ -30,6 +30,9 @@ from PySide6.QtWidgets import QGraphicsItem
 from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
 MAX_STRIPS = 64  # strips kept between paints; past this the next paint is the scene's
+# Shapes a layer drew on the screen only, kept for its image until the scene next paints it (a few
+# seconds of frames); past this the image is drawn whole then instead.
+MAX_REPLAY = 1024
 STRIP_MARGIN = 3  # pixels around a strip that its segments may reach: pen width, the join to the last row
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
@@ -267,6 +270,20 @@ class DecimatedCurve(pg.PlotDataItem):
         return start, stop, pixels, rows, columns
 
 
+def draw_shapes(painter: QPainter, shapes) -> None:
+    """Draw (pen, antialias, shape) in order: a ``QPolygonF`` as a polyline, a path (with gaps) as a path."""
+    smooth = None  # the painter's antialiasing, once set
+    for pen, antialias, shape in shapes:
+        if antialias is not smooth:
+            smooth = antialias
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
+        painter.setPen(pen)
+        if isinstance(shape, QPolygonF):
+            painter.drawPolyline(shape)
+        else:
+            painter.drawPath(shape)
+
+
 def pixels_around(strip: QRectF) -> QRect:
     """The pixels a strip of the viewport (new rows' segments) may touch: pen width, joins."""
     return strip.toAlignedRect().adjusted(-STRIP_MARGIN, -STRIP_MARGIN, STRIP_MARGIN, STRIP_MARGIN)
@@ -368,6 +385,10 @@ class LiveLayer(pg.GraphicsObject):
     a few pixel columns instead of every curve's whole path. A new range,
     size, smoothing (a curve's ``generation``), log mode, or a curve shown or
     hidden redraws the image whole, from the curves' own paint.
+
+    A live frame (``paint_live``) draws onto the screen alone and keeps what it
+    drew: the image gets those same shapes when the scene next paints it. A
+    painter on the image every frame cost as much as the drawing itself.
     """
 
     def __init__(self, view: pg.ViewBox, pacer: RangePacer | None = None):
@@ -378,7 +399,9 @@ class LiveLayer(pg.GraphicsObject):
         self._image: QImage | None = None
         self._image_transform = QTransform()  # from the curves' coordinates to the image's pixels
         self._key: tuple | None = None  # what the image was drawn for
-        self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image
+        self._rows: dict[int, int] = {}  # id(curve) -> its rows in the image (with those in _replay)
+        # (pen, antialias, shape) drawn by live frames and not yet onto the image; None: too many, draw it whole
+        self._replay: list | None = []
         self._version = 0  # changes with the curves drawn or how (``curves_changed``)
         self._view_pixels: tuple | None = None  # the view's top, bottom and pixel width, height (in its units)
         self._shown: list | None = None  # the curves drawn, bottom first, while _version holds
@@ -559,7 +582,8 @@ class LiveLayer(pg.GraphicsObject):
         ratio = p.device().devicePixelRatioF()
         curves = self._shown_curves()
         key = self._image_key(world, target, ratio)
-        if key != self._key or self._image is None or self._pending(curves) > 8 * target.width():
+        if key != self._key or self._image is None or self._replay is None \
+                or self._pending(curves) > 8 * target.width():
             # (a long gap between paints, the window minimised: one decimated pass is cheaper)
             self._draw_whole(curves, world, target, ratio)
             self._key = key
@@ -587,6 +611,7 @@ class LiveLayer(pg.GraphicsObject):
             self._image.setDevicePixelRatio(ratio)
         self._image.fill(0)
         self._rows.clear()
+        self._replay = []
         self.whole_redraws += 1
         # Kept with the image: the frames that add rows to it draw in the same place.
         self._image_transform = world * QTransform.fromTranslate(-target.x(), -target.y())
@@ -600,30 +625,29 @@ class LiveLayer(pg.GraphicsObject):
             painter.end()
 
     def _draw_new_rows(self, curves, world, bounds: QRectF, screen: QPainter | None = None) -> None:
-        painter = painters = None
+        """The segments not drawn yet: onto ``screen`` (a live frame), kept for the image's next
+        paint; else onto the image, after what live frames drew since it was last painted."""
         low, high = self._view.viewRange()[1]
-        smooth = None  # the painters' antialiasing, once set
-        try:
-            for c in curves:
-                new = self._new_rows(c, world, low, high)
-                if new is None:
-                    continue
+        shapes = []
+        for c in curves:
+            new = self._new_rows(c, world, low, high)
+            if new is not None:
                 shape, self._rows[id(c)] = new
-                if painter is None:
-                    painter = self._painter(bounds)
-                    painters = (painter, screen) if screen is not None else (painter,)
-                draw = QPainter.drawPolyline if isinstance(shape, QPolygonF) else QPainter.drawPath
                 opts = c.curve.opts
-                antialias = bool(opts["antialias"])
-                if antialias is not smooth:
-                    smooth = antialias
-                    for target_painter in painters:
-                        target_painter.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
-                for target_painter in painters:
-                    target_painter.setPen(opts["pen"])
-                    draw(target_painter, shape)
-        finally:
-            if painter is not None:
+                shapes.append((opts["pen"], bool(opts["antialias"]), shape))
+        if screen is not None:
+            draw_shapes(screen, shapes)
+            if self._replay is not None:
+                self._replay += shapes
+                if len(self._replay) > MAX_REPLAY:
+                    self._replay = None  # (no scene paint for a long while: a whole redraw is cheaper)
+            return
+        shapes, self._replay = self._replay + shapes, []
+        if shapes:
+            painter = self._painter(bounds)
+            try:
+                draw_shapes(painter, shapes)
+            finally:
                 painter.end()
 
     def _new_rows(self, c: DecimatedCurve, world: QTransform, low: float, high: float):
