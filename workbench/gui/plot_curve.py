@@ -30,9 +30,9 @@ from PySide6.QtWidgets import QGraphicsItem
 from .plot_data import FULL_RESOLUTION, Envelope, column_peaks, decimate, sticky_range, visible_rows
 
 MAX_STRIPS = 64  # strips kept between paints; past this the next paint is the scene's
-# Shapes a layer drew on the screen only, kept for its image until the scene next paints it (a few
-# seconds of frames); past this the image is drawn whole then instead.
-MAX_REPLAY = 1024
+# Shapes a layer drew on the screen only, kept for its image until the scene next paints it (2-5 s
+# of frames, a few ms to draw); past this the image is drawn whole then instead.
+MAX_REPLAY = 256
 STRIP_MARGIN = 3  # pixels around a strip that its segments may reach: pen width, the join to the last row
 RANGE_EVERY_S = 0.5  # while a run grows, a view's y range moves at most this often
 
