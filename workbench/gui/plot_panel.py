@@ -30,7 +30,7 @@ from .plot_live import LiveView
 from .plot_paint import clipped_axes, clipped_legend
 from .panels import BUILT_IN_COLUMNS
 from .plot_series import Palette, ScheduleAhead, Series, axis_for, curve, make_series, points
-from .style import COLORS, PLOT_MIN_WIDTH, configure_pyqtgraph
+from .style import COLORS, configure_pyqtgraph
 
 MARKED_EVENTS = {
     "pause": "paused", "schedule": "LR edit", "schedule_rejected": "edit rejected", "stop": "stop",
@@ -50,7 +50,6 @@ class TrainingPlot(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.setObjectName("trainingPlot")
-        self.setMinimumWidth(PLOT_MIN_WIDTH)
         self._history = None  # the history drawn from (views of its columns are drawn)
         self._rows = 0  # its rows drawn so far
         self._columns_seen = 0  # its columns given curves so far (they only come)
