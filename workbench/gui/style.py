@@ -26,10 +26,6 @@ COLORS = {
     "rollback": "#4e342e",
 }
 
-# The plot's placeholder's narrowest: a little under the plot's own (its control row, 473 px here), so
-# the window's minimum width stays the plot's and a narrow window hardly moves when the plot comes.
-PLOT_MIN_WIDTH = 460
-
 _configured = False
 
 

@@ -14,7 +14,10 @@ from .messages import ErrorBanner, MessageLog, OfferBanner
 from .panels import DataPanel, ModelPanel, TrainingPanel
 from .sample_grid import SampleGrid
 from .schedule_form import ScheduleForm
-from .style import PLOT_MIN_WIDTH
+
+# The placeholder's narrowest: a little under the plot's own (its control row, 473 px here), so the
+# window's minimum width stays the plot's and a narrow window hardly moves when the plot comes.
+PLACEHOLDER_MIN_WIDTH = 460
 
 
 class PlotPlaceholder(QLabel):
@@ -26,7 +29,7 @@ class PlotPlaceholder(QLabel):
         super().__init__(text, objectName="plotPlaceholder")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setProperty("role", "hint")
-        self.setMinimumWidth(PLOT_MIN_WIDTH)
+        self.setMinimumWidth(PLACEHOLDER_MIN_WIDTH)
         self._painted = False
 
     def paintEvent(self, event):
