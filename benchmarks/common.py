@@ -70,6 +70,17 @@ def spread(values: list[float], digits: int = 2) -> str:
     return f"middle half {low:.{digits}f}–{high:.{digits}f}, all {min(values):.{digits}f}–{max(values):.{digits}f}"
 
 
+def median_interval(values, level: float = 0.9, resamples: int = 2000) -> tuple[float, float]:
+    """A bootstrap interval of the median: where the median of ``values`` would fall, ``level`` of
+    the time, if the rounds were drawn again (how far the figure itself can be trusted)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(0).choice(values, size=(resamples, len(values)))
+    low, high = np.percentile(np.median(draws, axis=1), [50 * (1 - level), 50 * (1 + level)])
+    return float(low), float(high)
+
+
 def percentile(values, q: float) -> float:
     ordered = sorted(values)
     return float(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))])

@@ -10,18 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .common import Figure, bench_config, bracketed, median, spread
-
-# A process that only burns CPU: ``busy_ms`` of every ``period_ms``, as a window's frames do.
-BURNER = """
-import sys, time
-busy, period = float(sys.argv[1]) / 1000, float(sys.argv[2]) / 1000
-while True:
-    started = time.perf_counter()
-    while time.perf_counter() - started < busy:
-        pass
-    time.sleep(max(period - (time.perf_counter() - started), 0))
-"""
+from .common import Figure, bench_config, bracketed, median, median_interval, spread
 
 # As ``workbench gui`` opens the window: shown first, its plots (and pyqtgraph) built once it is painted.
 STARTUP_PROBE = """
@@ -62,20 +51,13 @@ def startup(rounds: int = 5) -> list[Figure]:
                    f"painted); TensorFlow imported at start-up: {'yes' if tf_loaded else 'no'}")]
 
 
-def _window_run(steps: int, plot: bool = True, timeline: dict | None = None):
-    """Train inside the real window (offscreen), counting the plot's refreshes.
-
-    ``plot=False`` leaves the plot as it was at the start (a diagnostic: what the window costs
-    without drawing the run), the status bar and everything else still live. ``timeline``, if
-    given, gets the training thread's batch ends ("steps") and the frames' refreshes and paints
-    on the GUI thread ("holds", (start, end) each: they hold the GIL), on the same clock.
-    """
-    from PySide6.QtCore import QEventLoop
+def open_window(steps: int, holds: list | None = None):
+    """The real window (offscreen, styled as the app styles it) set to the benchmark's run of ``steps``,
+    its plot's refreshes counted: (wall clock, the GUI thread's CPU clock) at each, and each one's
+    (start, end) appended to ``holds`` if given."""
     from PySide6.QtWidgets import QApplication
 
-    from workbench.core.hooks import StepHooks
     from workbench.gui import MainWindow
-    from workbench.gui.plot_live import LiveView
     from workbench.gui.style import STYLE_SHEET
 
     app = QApplication.instance() or QApplication([])
@@ -83,17 +65,54 @@ def _window_run(steps: int, plot: bool = True, timeline: dict | None = None):
     window.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))  # as the app styles it (not app-wide: tests)
     window.show()
     window.set_config(bench_config(steps))
-    refreshes, step_ends, holds = [], [], []
+    refreshes = []
     original = window.plot.refresh
 
     def counting(*args, **kwargs):
-        refreshes.append((time.perf_counter(), time.thread_time()))  # the GUI thread's CPU clock
+        refreshes.append((time.perf_counter(), time.thread_time()))
         try:
-            return original(*args, **kwargs) if plot else None
+            return original(*args, **kwargs)
         finally:
-            holds.append((refreshes[-1][0], time.perf_counter()))
+            if holds is not None:
+                holds.append((refreshes[-1][0], time.perf_counter()))
 
     window.plot.refresh = counting
+    return app, window, refreshes
+
+
+def run_in_window(app, window) -> None:
+    """Start the window's run and return when it has ended, in Qt's own event loop, as in the app.
+
+    (It sleeps in C++ without the GIL until there is something to do; a Python loop polling
+    processEvents would wake hundreds of times a second and take the GIL from the training
+    thread each time: a cost the app does not have.)
+    """
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    window.run.stateChanged.connect(lambda _state: loop.quit() if not window.run.active else None)
+    window.run.start(window.config())
+    if window.run.active:
+        loop.exec()
+
+
+def close_window(app, window) -> None:
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def _window_run(steps: int, timeline: dict | None = None):
+    """Train inside the real window (offscreen), counting the plot's refreshes.
+
+    ``timeline``, if given, gets the training thread's batch ends ("steps") and the frames' refreshes and paints
+    on the GUI thread ("holds", (start, end) each: they hold the GIL), on the same clock.
+    """
+    from workbench.core.hooks import StepHooks
+    from workbench.gui.plot_live import LiveView
+
+    step_ends, holds = [], []
+    app, window, refreshes = open_window(steps, holds if timeline is not None else None)
     batch_end, paint = StepHooks.on_train_batch_end, LiveView.paintEvent
     if timeline is not None:
         def timed_batch_end(self, model, logs):
@@ -108,21 +127,12 @@ def _window_run(steps: int, plot: bool = True, timeline: dict | None = None):
                 holds.append((started, time.perf_counter()))
 
         StepHooks.on_train_batch_end, LiveView.paintEvent = timed_batch_end, timed_paint
-    # Qt's own event loop, as in the app: it sleeps in C++ without the GIL until there is
-    # something to do. (A Python loop polling processEvents would wake hundreds of times a
-    # second and take the GIL from the training thread each time: a cost the app does not have.)
     try:
-        loop = QEventLoop()
-        window.run.stateChanged.connect(lambda _state: loop.quit() if not window.run.active else None)
-        window.run.start(window.config())
-        if window.run.active:
-            loop.exec()
+        run_in_window(app, window)
     finally:
         StepHooks.on_train_batch_end, LiveView.paintEvent = batch_end, paint
     history = window.run.history
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    close_window(app, window)
     if timeline is not None:
         timeline.update(steps=step_ends, holds=holds)
     return history, refreshes
@@ -189,73 +199,53 @@ def _as_workbench_train():
             gc.disable()
 
 
-def _beside_a_burner(side, busy_ms: float, period_ms: float):
-    """``side()`` while another process burns ``busy_ms`` of CPU every ``period_ms`` (a frame's period).
-
-    What a window's frames would cost the training if that CPU time were all they took from it:
-    no lock, no GIL, no thread of this process, only the machine's cores shared.
-    """
-    burner = subprocess.Popen([sys.executable, "-c", BURNER, str(busy_ms), str(period_ms)])
-    try:
-        return side()
-    finally:
-        burner.kill()
-        burner.wait()
-
-
-def gui_vs_headless(steps: int | None = None, rounds: int = 12) -> list[Figure]:
-    """The run in the window against the same run headless: each window run between two headless ones.
+def gui_vs_headless(steps: int | None = None, runs: int = 6, rounds: int = 4, segment_s: float = 1.0,
+                    warm_rows: int | None = None) -> list[Figure]:
+    """The run in the window against the same run headless, taking turns a second at a time
+    (``benchmarks.turns``): the headline. Then whole runs, each window run between two headless
+    ones (``rounds`` of them), as a cross-check, with the time the frames took from the steps.
 
     Runs as long as the default config's (``steps`` None), not shorter: in a run's first second
     its loss and accuracy leave their views' ranges again and again, and each move repaints the
     whole plot; a short run would weigh that start as if it were the window's cost all along.
-    Each window run is compared with the headless runs just before and after it: this machine's
-    speed drifts over tens of seconds. The window with its plot not redrawn (a diagnostic) gets
-    a sixth as many runs.
     """
     from workbench.core.config import RunConfig
     from workbench.core.session import run
-    from workbench.gui.run_controller import REFRESH_MS
+
+    from .turns import take_turns
 
     steps = steps or RunConfig().training.steps
+    turns = _from_a_collected_heap(lambda: take_turns(steps, runs, segment_s, warm_rows))()
 
-    fps, busy, stall = [], [], []
+    stall = []
 
     def window() -> float:
         timeline = {}
-        history, refreshes = _window_run(steps, timeline=timeline)
+        history, _refreshes = _window_run(steps, timeline=timeline)
         epochs = history.column("epoch")
         stall.append(frame_stall(timeline["steps"], timeline["holds"], left_out=epochs[1:] != epochs[:-1]))
-        (wall0, cpu0), (wall1, cpu1) = (refreshes[0], refreshes[-1]) if refreshes else ((0, 0), (0, 0))
-        fps.append((len(refreshes) - 1) / (wall1 - wall0) if wall1 > wall0 else 0.0)
-        busy.append(100 * (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 0.0)
         return _steps_per_second(history)
 
     def headless() -> float:
         with _as_workbench_train():
             return _steps_per_second(run(bench_config(steps)).history)
 
-    def unplotted() -> float:
-        return _steps_per_second(_window_run(steps, plot=False)[0])
-
-    windows, headlesses, pairs = bracketed(_from_a_collected_heap(window), _from_a_collected_heap(headless), rounds)
-    diagnostic = bracketed(_from_a_collected_heap(unplotted), _from_a_collected_heap(headless), max(1, rounds // 6))
-    ratio, unplotted = median(pairs), median(diagnostic[2])
-    burst_ms = median(busy) / 100 * REFRESH_MS
-    outside = bracketed(_from_a_collected_heap(lambda: _beside_a_burner(headless, burst_ms, REFRESH_MS)),
-                        _from_a_collected_heap(headless), max(1, rounds // 6))
+    whole = bracketed(_from_a_collected_heap(window), _from_a_collected_heap(headless), rounds)[2]
+    ratio, fps = median(turns.ratios), median(turns.fps)
+    low, high = median_interval(turns.ratios)
     return [
         Figure("window run ÷ headless", ratio, "×", "≥ 0.95", ratio >= 0.95,
-               f"median of {rounds} window runs of {steps} steps, each against the headless runs just before "
-               f"and after it: {spread(pairs)}; "
-               f"{median(windows):.0f} vs {median(headlesses):.0f} steps/s, plot live; "
-               f"the window with its plot not redrawn: {unplotted:.2f} × ({len(diagnostic[2])} runs); "
-               f"headless beside another process that only burns the CPU the GUI thread used "
-               f"({burst_ms:.1f} ms every {REFRESH_MS} ms): {median(outside[2]):.2f} × ({len(outside[2])} runs); "
-               f"steps that overlapped a frame lost {median(stall):.1f} % of the run's time against their "
-               f"neighbours (within each run, {spread(stall, digits=1)})"),
-        Figure("plot frame rate while training", median(fps), "fps", "≥ 20", median(fps) >= 20,
-               f"GUI thread busy {median(busy):.1f} % of the run"),
+               f"median of {len(turns.ratios)} turns of {segment_s:g} s of the window's run (plot live) in {runs} runs of "
+               f"{steps} steps, each against the headless turns just before and after it, in one process: "
+               f"{spread(turns.ratios)}; the median's 90 % bootstrap interval {low:.3f}–{high:.3f}; {median(turns.window):.0f} vs {median(turns.headless):.0f} steps/s; "
+               f"GUI thread busy {median(turns.gui_busy):.1f} % of the window's turns, "
+               f"{median(turns.gui_busy_headless):.1f} % of the headless ones. Cross-check, whole runs "
+               f"(each window run between two `session.run` runs, machine drift included): median "
+               f"{median(whole):.2f} × of {rounds} ({spread(whole)}); steps that overlapped a frame lost "
+               f"{median(stall):.1f} % of the run's time against their neighbours (within each run, "
+               f"{spread(stall, digits=1)})"),
+        Figure("plot frame rate while training", fps, "fps", "≥ 20", fps >= 20,
+               f"refreshes per second in the window's turns: {spread(turns.fps, digits=1)}"),
     ]
 
 

@@ -58,3 +58,15 @@ def test_frame_stall_counts_what_the_steps_under_a_frame_lost():
     epoch_end[501] = True  # that step took longer for its own reason: neither counted nor a neighbour
     assert abs(frame_stall(ends, [frame], left_out=epoch_end) - 100 * lost / 2) < 1e-9
     assert np.isnan(frame_stall(ends[:50], [frame]))  # too few steps to say
+
+
+def test_the_medians_interval_holds_the_median_and_narrows_with_more_rounds():
+    from benchmarks.common import median_interval
+
+    rng = np.random.default_rng(1)
+    few, many = rng.normal(1.0, 0.1, 12), rng.normal(1.0, 0.1, 300)
+    low, high = median_interval(few)
+    assert low <= np.median(few) <= high
+    wide, narrow = high - low, np.subtract(*median_interval(many)[::-1])
+    assert 0 < narrow < wide
+    assert median_interval([2.0] * 5) == (2.0, 2.0)
