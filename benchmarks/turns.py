@@ -71,7 +71,6 @@ class Turns:
     gui_busy: list[float] = field(default_factory=list)  # % of a window turn the GUI thread was on a CPU
     gui_busy_headless: list[float] = field(default_factory=list)  # the same in the headless turns
     headless_refreshes: int = 0  # the plot's refreshes in the headless turns (a tick already due as the clock stops)
-    runs: int = 0
 
 
 def _rate(wall: np.ndarray, first: int, end: int) -> float:
@@ -79,10 +78,6 @@ def _rate(wall: np.ndarray, first: int, end: int) -> float:
     if end - first < 3:
         return float("nan")
     return (end - 1 - first) / (wall[end - 1] - wall[first])
-
-
-def _gui_cpu(clock_id: int) -> float:
-    return time.clock_gettime(clock_id)
 
 
 def take_turns(steps: int, runs: int = 3, segment_s: float = 1.0, warm_rows: int | None = None) -> Turns:
@@ -119,7 +114,7 @@ def take_turns(steps: int, runs: int = 3, segment_s: float = 1.0, warm_rows: int
             failure.append(exc)
 
     gui_clock = time.pthread_getcpuclockid(threading.get_ident())
-    turns = Turns(runs=runs)
+    turns = Turns()
     StepHooks.on_train_batch_end = gated_batch_end
     gates.gate("headless").set()
     thread = threading.Thread(target=headless, name="headless run", daemon=True)
